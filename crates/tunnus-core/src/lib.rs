@@ -1,0 +1,19 @@
+//! The Tunnus domain: identities and the rules about them. Pure types and
+//! functions — no HTTP, no SQL, no clock or randomness except through
+//! parameters — so every rule here is unit-tested in isolation.
+
+pub mod action;
+pub mod clock;
+pub mod country;
+pub mod email;
+pub mod password;
+pub mod profile;
+pub mod secret;
+pub mod session;
+pub mod terms;
+pub mod user;
+
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use email::{Email, EmailError};
+pub use secret::{Password, SecretToken, TokenHash};
+pub use user::{User, UserId, UserStatus};

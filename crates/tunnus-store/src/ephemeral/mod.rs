@@ -1,0 +1,94 @@
+//! Short-lived state: SSO sessions, one-time codes, throttling counters.
+//!
+//! A small key-value interface with two backends: [`EmbeddedStore`] (in
+//! process, written through to the SQL database so sessions survive a
+//! restart) for the single-process default, and [`RedisStore`] for many
+//! replicas. Values are opaque strings (callers serialise); every entry has
+//! a time to live; `take` is atomic, which is what makes codes single-use.
+
+mod embedded;
+mod redis_store;
+
+pub use embedded::EmbeddedStore;
+pub use redis_store::RedisStore;
+
+use std::time::Duration;
+
+use crate::error::StoreResult;
+
+/// The short-lived store, whichever backend is configured.
+#[derive(Clone, Debug)]
+pub enum Ephemeral {
+    Embedded(EmbeddedStore),
+    Redis(RedisStore),
+}
+
+impl Ephemeral {
+    /// Stores `value` under `key` for `ttl`, replacing any previous value.
+    pub async fn put(&self, key: &str, value: &str, ttl: Duration) -> StoreResult<()> {
+        match self {
+            Self::Embedded(s) => s.put(key, value, ttl).await,
+            Self::Redis(s) => s.put(key, value, ttl).await,
+        }
+    }
+
+    pub async fn get(&self, key: &str) -> StoreResult<Option<String>> {
+        match self {
+            Self::Embedded(s) => s.get(key),
+            Self::Redis(s) => s.get(key).await,
+        }
+    }
+
+    /// Reads and removes in one step: of many concurrent callers, one gets the value.
+    pub async fn take(&self, key: &str) -> StoreResult<Option<String>> {
+        match self {
+            Self::Embedded(s) => s.take(key).await,
+            Self::Redis(s) => s.take(key).await,
+        }
+    }
+
+    pub async fn delete(&self, key: &str) -> StoreResult<()> {
+        match self {
+            Self::Embedded(s) => s.delete(key).await,
+            Self::Redis(s) => s.delete(key).await,
+        }
+    }
+
+    /// Adds one to a counter that disappears `window` after its first increment; returns the new count.
+    pub async fn incr(&self, key: &str, window: Duration) -> StoreResult<u64> {
+        match self {
+            Self::Embedded(s) => s.incr(key, window),
+            Self::Redis(s) => s.incr(key, window).await,
+        }
+    }
+
+    /// Adds a member to a set and extends the set's life to at least `ttl`.
+    pub async fn set_add(&self, key: &str, member: &str, ttl: Duration) -> StoreResult<()> {
+        match self {
+            Self::Embedded(s) => s.set_add(key, member, ttl).await,
+            Self::Redis(s) => s.set_add(key, member, ttl).await,
+        }
+    }
+
+    pub async fn set_remove(&self, key: &str, member: &str) -> StoreResult<()> {
+        match self {
+            Self::Embedded(s) => s.set_remove(key, member).await,
+            Self::Redis(s) => s.set_remove(key, member).await,
+        }
+    }
+
+    pub async fn set_members(&self, key: &str) -> StoreResult<Vec<String>> {
+        match self {
+            Self::Embedded(s) => s.set_members(key),
+            Self::Redis(s) => s.set_members(key).await,
+        }
+    }
+
+    /// Whether the backend answers now (for `/readyz`).
+    pub async fn ping(&self) -> StoreResult<()> {
+        match self {
+            Self::Embedded(_) => Ok(()),
+            Self::Redis(s) => s.ping().await,
+        }
+    }
+}

@@ -1,0 +1,151 @@
+//! The Redis backend, for several replicas sharing one short-lived state.
+//! Every command runs with a timeout, so a lost Redis turns into a clear
+//! `Unavailable` error (503) instead of a hung request; the connection
+//! manager reconnects by itself when Redis returns.
+
+use std::time::Duration;
+
+use redis::AsyncCommands;
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+
+use crate::error::{StoreError, StoreResult};
+
+#[derive(Clone)]
+pub struct RedisStore {
+    conn: ConnectionManager,
+    prefix: String,
+    timeout: Duration,
+}
+
+impl std::fmt::Debug for RedisStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RedisStore")
+            .field("prefix", &self.prefix)
+            .finish_non_exhaustive()
+    }
+}
+
+fn unavailable(e: impl std::fmt::Display) -> StoreError {
+    StoreError::unavailable(format!("redis: {e}"))
+}
+
+fn secs(d: Duration) -> u64 {
+    d.as_secs().max(1)
+}
+
+impl RedisStore {
+    /// Connects to `url`; `prefix` namespaces every key (several deployments,
+    /// or parallel tests, can share one Redis).
+    pub async fn connect(url: &str, prefix: &str, timeout: Duration) -> StoreResult<Self> {
+        let client = redis::Client::open(url).map_err(unavailable)?;
+        let config = ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(timeout))
+            .set_response_timeout(Some(timeout))
+            .set_number_of_retries(1);
+        let conn = tokio::time::timeout(
+            timeout * 2,
+            ConnectionManager::new_with_config(client, config),
+        )
+        .await
+        .map_err(|_| unavailable("connect timed out"))?
+        .map_err(unavailable)?;
+        Ok(Self {
+            conn,
+            prefix: prefix.to_owned(),
+            timeout,
+        })
+    }
+
+    fn key(&self, key: &str) -> String {
+        format!("{}{}", self.prefix, key)
+    }
+
+    async fn run<T, F>(&self, f: F) -> StoreResult<T>
+    where
+        F: std::future::Future<Output = redis::RedisResult<T>>,
+    {
+        tokio::time::timeout(self.timeout, f)
+            .await
+            .map_err(|_| unavailable("timed out"))?
+            .map_err(unavailable)
+    }
+
+    pub async fn put(&self, key: &str, value: &str, ttl: Duration) -> StoreResult<()> {
+        let mut c = self.conn.clone();
+        self.run(c.set_ex::<_, _, ()>(self.key(key), value, secs(ttl)))
+            .await
+    }
+
+    pub async fn get(&self, key: &str) -> StoreResult<Option<String>> {
+        let mut c = self.conn.clone();
+        self.run(c.get(self.key(key))).await
+    }
+
+    pub async fn take(&self, key: &str) -> StoreResult<Option<String>> {
+        let mut c = self.conn.clone();
+        self.run(c.get_del(self.key(key))).await
+    }
+
+    pub async fn delete(&self, key: &str) -> StoreResult<()> {
+        let mut c = self.conn.clone();
+        self.run(c.del::<_, ()>(self.key(key))).await
+    }
+
+    pub async fn incr(&self, key: &str, window: Duration) -> StoreResult<u64> {
+        let mut c = self.conn.clone();
+        let key = self.key(key);
+        let (count, _): (u64, bool) = self
+            .run(
+                redis::pipe()
+                    .atomic()
+                    .incr(&key, 1u64)
+                    .cmd("EXPIRE")
+                    .arg(&key)
+                    .arg(secs(window))
+                    .arg("NX")
+                    .query_async(&mut c),
+            )
+            .await?;
+        Ok(count)
+    }
+
+    pub async fn set_add(&self, key: &str, member: &str, ttl: Duration) -> StoreResult<()> {
+        let mut c = self.conn.clone();
+        let key = self.key(key);
+        // GT only ever extends the set's life, like the embedded backend.
+        let _: (u64, bool, bool) = self
+            .run(
+                redis::pipe()
+                    .atomic()
+                    .sadd(&key, member)
+                    .cmd("EXPIRE")
+                    .arg(&key)
+                    .arg(secs(ttl))
+                    .arg("NX")
+                    .cmd("EXPIRE")
+                    .arg(&key)
+                    .arg(secs(ttl))
+                    .arg("GT")
+                    .query_async(&mut c),
+            )
+            .await?;
+        Ok(())
+    }
+
+    pub async fn set_remove(&self, key: &str, member: &str) -> StoreResult<()> {
+        let mut c = self.conn.clone();
+        self.run(c.srem::<_, _, ()>(self.key(key), member)).await
+    }
+
+    pub async fn set_members(&self, key: &str) -> StoreResult<Vec<String>> {
+        let mut c = self.conn.clone();
+        self.run(c.smembers(self.key(key))).await
+    }
+
+    pub async fn ping(&self) -> StoreResult<()> {
+        let mut c = self.conn.clone();
+        self.run(redis::cmd("PING").query_async::<String>(&mut c))
+            .await
+            .map(|_| ())
+    }
+}

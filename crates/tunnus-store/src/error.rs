@@ -1,0 +1,79 @@
+//! Storage errors, with the meaning callers act on.
+
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
+
+/// A storage failure. Callers branch on [`StoreError::kind`].
+#[derive(Debug, thiserror::Error)]
+#[error("{kind:?}: {message}")]
+pub struct StoreError {
+    kind: StoreErrorKind,
+    message: String,
+}
+
+/// What went wrong, as far as the caller cares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum StoreErrorKind {
+    /// The row asked for does not exist.
+    NotFound,
+    /// A unique or other constraint refused the write.
+    Conflict,
+    /// The database or the short-lived store cannot be reached (or timed out).
+    Unavailable,
+    /// Stored data could not be read back into a domain type.
+    Corrupt,
+    /// Anything else the backend reported.
+    Backend,
+}
+
+impl StoreError {
+    pub fn new(kind: StoreErrorKind, message: impl Into<String>) -> Self {
+        Self {
+            kind,
+            message: message.into(),
+        }
+    }
+
+    pub fn kind(&self) -> StoreErrorKind {
+        self.kind
+    }
+
+    pub fn corrupt(what: impl Into<String>) -> Self {
+        Self::new(StoreErrorKind::Corrupt, what)
+    }
+
+    pub fn unavailable(what: impl Into<String>) -> Self {
+        Self::new(StoreErrorKind::Unavailable, what)
+    }
+
+    pub fn is_conflict(&self) -> bool {
+        self.kind == StoreErrorKind::Conflict
+    }
+}
+
+impl From<DieselError> for StoreError {
+    fn from(e: DieselError) -> Self {
+        let kind = match &e {
+            DieselError::NotFound => StoreErrorKind::NotFound,
+            DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)
+            | DieselError::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, _)
+            | DieselError::DatabaseError(DatabaseErrorKind::CheckViolation, _)
+            | DieselError::DatabaseError(DatabaseErrorKind::SerializationFailure, _) => {
+                StoreErrorKind::Conflict
+            }
+            DieselError::DatabaseError(DatabaseErrorKind::ClosedConnection, _) => {
+                StoreErrorKind::Unavailable
+            }
+            _ => StoreErrorKind::Backend,
+        };
+        Self::new(kind, e.to_string())
+    }
+}
+
+impl From<diesel::r2d2::PoolError> for StoreError {
+    fn from(e: diesel::r2d2::PoolError) -> Self {
+        Self::unavailable(format!("database pool: {e}"))
+    }
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;

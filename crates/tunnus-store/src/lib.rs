@@ -1,0 +1,21 @@
+//! Tunnus persistence. Durable data lives in SQL — SQLite by default,
+//! PostgreSQL in production — through one diesel schema and one query path.
+//! Short-lived state (sessions, codes, counters) lives in the [`ephemeral`]
+//! store: embedded by default, Redis in production. Repositories translate
+//! rows into `tunnus-core` types; the business rules stay in the callers.
+
+pub mod audit;
+pub mod db;
+pub mod ephemeral;
+pub mod error;
+pub mod outbox;
+pub mod schema;
+pub mod terms;
+pub mod testing;
+pub mod time_conv;
+pub mod tokens;
+pub mod users;
+
+pub use db::{Backend, Db, DbConfig, DbConnection};
+pub use ephemeral::Ephemeral;
+pub use error::{StoreError, StoreErrorKind};

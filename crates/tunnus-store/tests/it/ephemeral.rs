@@ -1,0 +1,108 @@
+//! The short-lived store's contract, run against both backends.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tunnus_core::{ManualClock, SystemClock};
+use tunnus_store::Ephemeral;
+use tunnus_store::ephemeral::{EmbeddedStore, RedisStore};
+use tunnus_store::testing::{TestDatabase, redis_url, service_missing};
+
+async fn contract(store: Ephemeral) {
+    store.put("a", "1", Duration::from_secs(60)).await.unwrap();
+    assert_eq!(store.get("a").await.unwrap().as_deref(), Some("1"));
+    assert_eq!(store.take("a").await.unwrap().as_deref(), Some("1"));
+    assert_eq!(store.take("a").await.unwrap(), None, "take is single-use");
+    assert_eq!(store.get("missing").await.unwrap(), None);
+
+    // Of many concurrent takers exactly one gets the value.
+    store
+        .put("code", "x", Duration::from_secs(60))
+        .await
+        .unwrap();
+    let takers: Vec<_> = (0..16)
+        .map(|_| {
+            let s = store.clone();
+            tokio::spawn(async move { s.take("code").await.unwrap() })
+        })
+        .collect();
+    let mut got = 0;
+    for t in takers {
+        if t.await.unwrap().is_some() {
+            got += 1;
+        }
+    }
+    assert_eq!(got, 1);
+
+    assert_eq!(store.incr("n", Duration::from_secs(60)).await.unwrap(), 1);
+    assert_eq!(store.incr("n", Duration::from_secs(60)).await.unwrap(), 2);
+
+    store
+        .set_add("s", "x", Duration::from_secs(60))
+        .await
+        .unwrap();
+    store
+        .set_add("s", "y", Duration::from_secs(60))
+        .await
+        .unwrap();
+    let mut members = store.set_members("s").await.unwrap();
+    members.sort();
+    assert_eq!(members, vec!["x", "y"]);
+    store.set_remove("s", "x").await.unwrap();
+    assert_eq!(store.set_members("s").await.unwrap(), vec!["y"]);
+    store.delete("s").await.unwrap();
+    assert!(store.set_members("s").await.unwrap().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn embedded_contract() {
+    contract(Ephemeral::Embedded(EmbeddedStore::in_memory(Arc::new(
+        SystemClock,
+    ))))
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn redis_contract() {
+    let prefix = format!("test:{}:", uuid::Uuid::now_v7());
+    match RedisStore::connect(&redis_url(), &prefix, Duration::from_secs(2)).await {
+        Ok(s) => contract(Ephemeral::Redis(s)).await,
+        Err(e) => service_missing("Redis", &e.to_string()),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn embedded_entries_expire_with_the_clock_and_survive_a_restart() {
+    let t = TestDatabase::sqlite();
+    let db = t.migrated();
+    let clock = Arc::new(ManualClock::starting_now());
+    let store = EmbeddedStore::persistent(db.clone(), clock.clone())
+        .await
+        .unwrap();
+    store
+        .put("session", "alive", Duration::from_secs(600))
+        .await
+        .unwrap();
+    store
+        .put("short", "gone soon", Duration::from_secs(5))
+        .await
+        .unwrap();
+    store
+        .set_add("index", "session", Duration::from_secs(600))
+        .await
+        .unwrap();
+    assert_eq!(store.incr("counter", Duration::from_secs(600)).unwrap(), 1);
+    clock.advance(time::Duration::seconds(6));
+    assert_eq!(store.get("short").unwrap(), None);
+
+    // A new process over the same database sees what was written, minus counters.
+    let reopened = EmbeddedStore::persistent(db, clock.clone()).await.unwrap();
+    assert_eq!(reopened.get("session").unwrap().as_deref(), Some("alive"));
+    assert_eq!(reopened.set_members("index").unwrap(), vec!["session"]);
+    assert_eq!(
+        reopened.incr("counter", Duration::from_secs(600)).unwrap(),
+        1
+    );
+    clock.advance(time::Duration::seconds(600));
+    assert_eq!(reopened.get("session").unwrap(), None);
+}
