@@ -81,24 +81,12 @@ mod tests {
             expires_at: ActionToken::expiry_for(clock.now(), Duration::hours(24)),
             used_at: None,
         };
-        assert_eq!(
-            token.usable(clock.now(), ActionPurpose::SetPassword),
-            Ok(())
-        );
-        assert_eq!(
-            token.usable(clock.now(), ActionPurpose::ResetPassword),
-            Err(LinkProblem::Unknown)
-        );
+        assert_eq!(token.usable(clock.now(), ActionPurpose::SetPassword), Ok(()));
+        assert_eq!(token.usable(clock.now(), ActionPurpose::ResetPassword), Err(LinkProblem::Unknown));
         clock.advance(Duration::hours(23) + Duration::minutes(59));
-        assert_eq!(
-            token.usable(clock.now(), ActionPurpose::SetPassword),
-            Ok(())
-        );
+        assert_eq!(token.usable(clock.now(), ActionPurpose::SetPassword), Ok(()));
         clock.advance(Duration::minutes(1));
-        assert_eq!(
-            token.usable(clock.now(), ActionPurpose::SetPassword),
-            Err(LinkProblem::Expired)
-        );
+        assert_eq!(token.usable(clock.now(), ActionPurpose::SetPassword), Err(LinkProblem::Expired));
     }
 
     #[test]
@@ -111,10 +99,7 @@ mod tests {
             expires_at: now + Duration::hours(1),
             used_at: Some(now),
         };
-        assert_eq!(
-            token.usable(now, ActionPurpose::ResetPassword),
-            Err(LinkProblem::AlreadyUsed)
-        );
+        assert_eq!(token.usable(now, ActionPurpose::ResetPassword), Err(LinkProblem::AlreadyUsed));
     }
 
     #[test]

@@ -2,9 +2,7 @@
 //! hashing (how it is stored). Rules are data so the set-password page can
 //! list them and a refused password can name exactly the rules it broke.
 
-use argon2::{
-    Algorithm, Argon2, Params, PasswordHash, PasswordHasher as _, PasswordVerifier as _, Version,
-};
+use argon2::{Algorithm, Argon2, Params, PasswordHash, PasswordHasher as _, PasswordVerifier as _, Version};
 use serde::{Deserialize, Serialize};
 
 use crate::email::Email;
@@ -98,9 +96,7 @@ impl PasswordPolicy {
         if self.require_special {
             rules.push(PasswordRule::Special(self.special_characters_spaced()));
         }
-        rules.push(PasswordRule::OnlyAllowedCharacters(
-            self.special_characters_spaced(),
-        ));
+        rules.push(PasswordRule::OnlyAllowedCharacters(self.special_characters_spaced()));
         if self.refuse_common {
             rules.push(PasswordRule::NotCommon);
         }
@@ -122,14 +118,10 @@ impl PasswordPolicy {
         let mut out = Vec::new();
         let length = pw.chars().count();
         if length < self.min_length {
-            out.push(PasswordViolation::TooShort {
-                min: self.min_length,
-            });
+            out.push(PasswordViolation::TooShort { min: self.min_length });
         }
         if length > self.max_length {
-            out.push(PasswordViolation::TooLong {
-                max: self.max_length,
-            });
+            out.push(PasswordViolation::TooLong { max: self.max_length });
         }
         if self.require_digit && !pw.chars().any(|c| c.is_ascii_digit()) {
             out.push(PasswordViolation::MissingDigit);
@@ -143,9 +135,7 @@ impl PasswordPolicy {
             }
         }
         if self.require_special && !pw.chars().any(|c| self.special_characters.contains(c)) {
-            out.push(PasswordViolation::MissingSpecial {
-                allowed: self.special_characters_spaced(),
-            });
+            out.push(PasswordViolation::MissingSpecial { allowed: self.special_characters_spaced() });
         }
         let mut named = Vec::new();
         for c in pw.chars() {
@@ -196,11 +186,7 @@ pub struct Argon2Config {
 
 impl Default for Argon2Config {
     fn default() -> Self {
-        Self {
-            memory_kib: 19_456,
-            iterations: 2,
-            parallelism: 1,
-        }
+        Self { memory_kib: 19_456, iterations: 2, parallelism: 1 }
     }
 }
 
@@ -234,13 +220,8 @@ pub struct PasswordHasher {
 
 impl PasswordHasher {
     pub fn new(config: Argon2Config) -> Result<Self, HashError> {
-        let params = Params::new(
-            config.memory_kib,
-            config.iterations,
-            config.parallelism,
-            None,
-        )
-        .map_err(|e| HashError::Params(e.to_string()))?;
+        let params = Params::new(config.memory_kib, config.iterations, config.parallelism, None)
+            .map_err(|e| HashError::Params(e.to_string()))?;
         Ok(Self { params })
     }
 
@@ -261,11 +242,7 @@ impl PasswordHasher {
         let Ok(parsed) = PasswordHash::new(stored) else {
             return Ok(Verified::No);
         };
-        if self
-            .argon2()
-            .verify_password(password.expose().as_bytes(), &parsed)
-            .is_err()
-        {
+        if self.argon2().verify_password(password.expose().as_bytes(), &parsed).is_err() {
             return Ok(Verified::No);
         }
         let current = Params::try_from(&parsed).ok();
@@ -275,11 +252,7 @@ impl PasswordHasher {
                     && p.t_cost() == self.params.t_cost()
                     && p.p_cost() == self.params.p_cost()
             });
-        if same_params {
-            Ok(Verified::Yes)
-        } else {
-            self.hash(password).map(Verified::YesRehashed)
-        }
+        if same_params { Ok(Verified::Yes) } else { self.hash(password).map(Verified::YesRehashed) }
     }
 
     /// Spends the same work as a real verification, for unknown accounts, so
@@ -305,31 +278,20 @@ mod tests {
 
     #[test]
     fn each_rule_is_reported_on_its_own() {
-        assert_eq!(
-            check("Ab1!xyz"),
-            vec![PasswordViolation::TooShort { min: 8 }]
-        );
+        assert_eq!(check("Ab1!xyz"), vec![PasswordViolation::TooShort { min: 8 }]);
         assert_eq!(check("Klmnopq!"), vec![PasswordViolation::MissingDigit]);
         assert_eq!(check("KLMNOP1!"), vec![PasswordViolation::MissingLowercase]);
         assert_eq!(check("klmnop1!"), vec![PasswordViolation::MissingUppercase]);
         assert_eq!(
             check("Klmnopq1"),
-            vec![PasswordViolation::MissingSpecial {
-                allowed: "! @ # $ % & * ^ _ - +".into()
-            }]
+            vec![PasswordViolation::MissingSpecial { allowed: "! @ # $ % & * ^ _ - +".into() }]
         );
-        assert_eq!(
-            check(&format!("Ab1!{}", "x".repeat(130))),
-            vec![PasswordViolation::TooLong { max: 128 }]
-        );
+        assert_eq!(check(&format!("Ab1!{}", "x".repeat(130))), vec![PasswordViolation::TooLong { max: 128 }]);
     }
 
     #[test]
     fn letters_outside_ascii_are_named() {
-        assert_eq!(
-            check("Pässword1!x"),
-            vec![PasswordViolation::ForbiddenCharacter('ä')]
-        );
+        assert_eq!(check("Pässword1!x"), vec![PasswordViolation::ForbiddenCharacter('ä')]);
         assert_eq!(
             check("Åäöü1!Abc"),
             vec![
@@ -340,10 +302,7 @@ mod tests {
             ]
         );
         // A space or a dot is not on the special-character list either.
-        assert_eq!(
-            check("Abc 1!defg"),
-            vec![PasswordViolation::ForbiddenCharacter(' ')]
-        );
+        assert_eq!(check("Abc 1!defg"), vec![PasswordViolation::ForbiddenCharacter(' ')]);
     }
 
     #[test]
@@ -352,9 +311,7 @@ mod tests {
         assert!(v.contains(&PasswordViolation::TooShort { min: 8 }));
         assert!(v.contains(&PasswordViolation::MissingDigit));
         assert!(v.contains(&PasswordViolation::MissingUppercase));
-        assert!(v.contains(&PasswordViolation::MissingSpecial {
-            allowed: "! @ # $ % & * ^ _ - +".into()
-        }));
+        assert!(v.contains(&PasswordViolation::MissingSpecial { allowed: "! @ # $ % & * ^ _ - +".into() }));
         assert!(!v.contains(&PasswordViolation::MissingLowercase));
         assert_eq!(check("ö").len(), 6);
     }
@@ -372,38 +329,21 @@ mod tests {
         let email = Email::parse("Johanna.Virtanen@example.com").unwrap();
         let policy = PasswordPolicy::default();
         let v = policy.check(&Password::new("xJohanna.Virtanen1!".into()), Some(&email));
-        assert!(
-            v.contains(&PasswordViolation::ContainsEmailLocalPart),
-            "{v:?}"
-        );
+        assert!(v.contains(&PasswordViolation::ContainsEmailLocalPart), "{v:?}");
         let ok = policy.check(&Password::new("Zq8#wert".into()), Some(&email));
         assert_eq!(ok, vec![]);
     }
 
     #[test]
     fn a_relaxed_policy_is_honoured() {
-        let policy = PasswordPolicy {
-            require_special: false,
-            require_digit: false,
-            min_length: 4,
-            ..Default::default()
-        };
+        let policy =
+            PasswordPolicy { require_special: false, require_digit: false, min_length: 4, ..Default::default() };
         assert_eq!(policy.check(&Password::new("AbcdXy".into()), None), vec![]);
-        assert!(
-            !policy
-                .rules()
-                .iter()
-                .any(|r| matches!(r, PasswordRule::Digit))
-        );
+        assert!(!policy.rules().iter().any(|r| matches!(r, PasswordRule::Digit)));
     }
 
     fn fast_hasher(m: u32) -> PasswordHasher {
-        PasswordHasher::new(Argon2Config {
-            memory_kib: m,
-            iterations: 1,
-            parallelism: 1,
-        })
-        .unwrap()
+        PasswordHasher::new(Argon2Config { memory_kib: m, iterations: 1, parallelism: 1 }).unwrap()
     }
 
     #[test]
@@ -415,12 +355,7 @@ mod tests {
         assert!(a.starts_with("$argon2id$v=19$m=64,t=1,p=1$"));
         assert_ne!(a, b);
         assert_eq!(hasher.verify(&pw, &a).unwrap(), Verified::Yes);
-        assert_eq!(
-            hasher
-                .verify(&Password::new("zq8#wert".into()), &a)
-                .unwrap(),
-            Verified::No
-        );
+        assert_eq!(hasher.verify(&Password::new("zq8#wert".into()), &a).unwrap(), Verified::No);
         assert_eq!(hasher.verify(&pw, "not a hash").unwrap(), Verified::No);
     }
 

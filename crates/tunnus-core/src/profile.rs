@@ -44,19 +44,9 @@ impl SignUpInput {
     /// Either valid sign-up data, or every problem found.
     pub fn validate(&self) -> Result<SignUp, Vec<FieldProblem>> {
         let mut problems = Vec::new();
-        let email = Email::parse(&self.email)
-            .map_err(|e| problems.push(FieldProblem::Email(e)))
-            .ok();
-        let given_name = check_name(
-            &self.given_name,
-            FieldProblem::GivenNameMissing,
-            &mut problems,
-        );
-        let family_name = check_name(
-            &self.family_name,
-            FieldProblem::FamilyNameMissing,
-            &mut problems,
-        );
+        let email = Email::parse(&self.email).map_err(|e| problems.push(FieldProblem::Email(e))).ok();
+        let given_name = check_name(&self.given_name, FieldProblem::GivenNameMissing, &mut problems);
+        let family_name = check_name(&self.family_name, FieldProblem::FamilyNameMissing, &mut problems);
         let country = Country::parse(&self.country);
         if country.is_none() {
             problems.push(FieldProblem::CountryUnknown);
@@ -68,15 +58,8 @@ impl SignUpInput {
             problems.push(FieldProblem::PrivacyNotAccepted);
         }
         match (email, given_name, family_name, country) {
-            (Some(email), Some(given_name), Some(family_name), Some(country))
-                if problems.is_empty() =>
-            {
-                Ok(SignUp {
-                    email,
-                    given_name,
-                    family_name,
-                    country,
-                })
+            (Some(email), Some(given_name), Some(family_name), Some(country)) if problems.is_empty() => {
+                Ok(SignUp { email, given_name, family_name, country })
             }
             _ => Err(problems),
         }
@@ -84,11 +67,7 @@ impl SignUpInput {
 }
 
 /// A trimmed, non-empty, bounded name without control characters.
-pub fn check_name(
-    raw: &str,
-    missing: FieldProblem,
-    problems: &mut Vec<FieldProblem>,
-) -> Option<String> {
+pub fn check_name(raw: &str, missing: FieldProblem, problems: &mut Vec<FieldProblem>) -> Option<String> {
     let name = raw.trim();
     if name.is_empty() {
         problems.push(missing);
@@ -149,12 +128,6 @@ mod tests {
         i.given_name = "x".repeat(101);
         i.family_name = "a\u{0}b".into();
         let problems = i.validate().unwrap_err();
-        assert_eq!(
-            problems,
-            vec![
-                FieldProblem::NameTooLong,
-                FieldProblem::NameHasControlCharacters
-            ]
-        );
+        assert_eq!(problems, vec![FieldProblem::NameTooLong, FieldProblem::NameHasControlCharacters]);
     }
 }

@@ -46,9 +46,7 @@ impl SecretToken {
     /// odd input never reaches a lookup.
     pub fn from_presented(value: &str) -> Option<Self> {
         let ok = (20..=128).contains(&value.len())
-            && value
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+            && value.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
         ok.then(|| Self(value.to_owned()))
     }
 

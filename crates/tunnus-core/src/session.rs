@@ -57,10 +57,7 @@ mod tests {
     #[test]
     fn idle_and_absolute_expiry() {
         let clock = ManualClock::starting_now();
-        let lifetime = SessionLifetime {
-            idle: Duration::minutes(30),
-            absolute: Duration::hours(2),
-        };
+        let lifetime = SessionLifetime { idle: Duration::minutes(30), absolute: Duration::hours(2) };
         let mut s = SsoSession {
             sid: "s".into(),
             user_id: UserId::new_v7(),

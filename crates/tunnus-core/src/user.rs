@@ -98,10 +98,7 @@ impl User {
         match self.status {
             UserStatus::Unverified => Err(SignInRefusal::Unverified),
             UserStatus::Disabled => Err(SignInRefusal::Disabled),
-            UserStatus::Active => self
-                .password_hash
-                .as_deref()
-                .ok_or(SignInRefusal::NoPassword),
+            UserStatus::Active => self.password_hash.as_deref().ok_or(SignInRefusal::NoPassword),
         }
     }
 

@@ -34,11 +34,7 @@ pub enum Backend {
 
 impl Backend {
     pub fn of_url(url: &str) -> Self {
-        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            Self::Postgres
-        } else {
-            Self::Sqlite
-        }
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") { Self::Postgres } else { Self::Sqlite }
     }
 }
 
@@ -80,8 +76,7 @@ impl ManageConnection for Manager {
     fn connect(&self) -> Result<DbConnection, r2d2::Error> {
         match self.backend {
             Backend::Postgres => {
-                let mut conn =
-                    PgConnection::establish(&self.url).map_err(r2d2::Error::ConnectionError)?;
+                let mut conn = PgConnection::establish(&self.url).map_err(r2d2::Error::ConnectionError)?;
                 conn.batch_execute(&format!(
                     "SET statement_timeout = {}; SET TIME ZONE 'UTC'",
                     self.statement_timeout_ms
@@ -91,8 +86,7 @@ impl ManageConnection for Manager {
             }
             Backend::Sqlite => {
                 let path = self.url.strip_prefix("sqlite://").unwrap_or(&self.url);
-                let mut conn =
-                    SqliteConnection::establish(path).map_err(r2d2::Error::ConnectionError)?;
+                let mut conn = SqliteConnection::establish(path).map_err(r2d2::Error::ConnectionError)?;
                 conn.batch_execute(&format!(
                     "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = {};",
                     self.statement_timeout_ms
@@ -104,10 +98,7 @@ impl ManageConnection for Manager {
     }
 
     fn is_valid(&self, conn: &mut DbConnection) -> Result<(), r2d2::Error> {
-        diesel::sql_query("SELECT 1")
-            .execute(conn)
-            .map(|_| ())
-            .map_err(r2d2::Error::QueryError)
+        diesel::sql_query("SELECT 1").execute(conn).map(|_| ()).map_err(r2d2::Error::QueryError)
     }
 
     fn has_broken(&self, _conn: &mut DbConnection) -> bool {
@@ -128,9 +119,7 @@ pub struct Db {
 
 impl std::fmt::Debug for Db {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Db")
-            .field("backend", &self.backend)
-            .finish_non_exhaustive()
+        f.debug_struct("Db").field("backend", &self.backend).finish_non_exhaustive()
     }
 }
 
@@ -144,27 +133,19 @@ impl Db {
             if let Some(parent) = std::path::Path::new(path).parent()
                 && !parent.as_os_str().is_empty()
             {
-                std::fs::create_dir_all(parent).map_err(|e| {
-                    StoreError::unavailable(format!("cannot create {}: {e}", parent.display()))
-                })?;
+                std::fs::create_dir_all(parent)
+                    .map_err(|e| StoreError::unavailable(format!("cannot create {}: {e}", parent.display())))?;
             }
         }
-        let manager = Manager {
-            url: config.url.clone(),
-            backend,
-            statement_timeout_ms: config.statement_timeout.as_millis(),
-        };
+        let manager =
+            Manager { url: config.url.clone(), backend, statement_timeout_ms: config.statement_timeout.as_millis() };
         let pool = Pool::builder()
             .max_size(config.max_connections.max(1))
             .min_idle(Some(0))
             .connection_timeout(config.acquire_timeout)
             .test_on_check_out(false)
             .build_unchecked(manager);
-        Ok(Self {
-            pool,
-            backend,
-            sqlite_writer: Arc::new(Mutex::new(())),
-        })
+        Ok(Self { pool, backend, sqlite_writer: Arc::new(Mutex::new(())) })
     }
 
     pub fn backend(&self) -> Backend {
@@ -179,12 +160,9 @@ impl Db {
             Backend::Sqlite => SQLITE_MIGRATIONS,
         };
         let _guard = self.sqlite_writer.lock().unwrap_or_else(|p| p.into_inner());
-        let applied = conn.run_pending_migrations(migrations).map_err(|e| {
-            StoreError::new(
-                crate::StoreErrorKind::Backend,
-                format!("migration failed: {e}"),
-            )
-        })?;
+        let applied = conn
+            .run_pending_migrations(migrations)
+            .map_err(|e| StoreError::new(crate::StoreErrorKind::Backend, format!("migration failed: {e}")))?;
         Ok(applied.len())
     }
 
@@ -241,13 +219,7 @@ impl Db {
 
     /// Whether the database answers now (for `/readyz`).
     pub async fn ping(&self) -> StoreResult<()> {
-        self.read(|c| {
-            diesel::sql_query("SELECT 1")
-                .execute(c)
-                .map(|_| ())
-                .map_err(StoreError::from)
-        })
-        .await
+        self.read(|c| diesel::sql_query("SELECT 1").execute(c).map(|_| ()).map_err(StoreError::from)).await
     }
 
     /// Connections in use and the pool size, for metrics.

@@ -28,10 +28,7 @@ pub enum StoreErrorKind {
 
 impl StoreError {
     pub fn new(kind: StoreErrorKind, message: impl Into<String>) -> Self {
-        Self {
-            kind,
-            message: message.into(),
-        }
+        Self { kind, message: message.into() }
     }
 
     pub fn kind(&self) -> StoreErrorKind {
@@ -58,12 +55,8 @@ impl From<DieselError> for StoreError {
             DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)
             | DieselError::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, _)
             | DieselError::DatabaseError(DatabaseErrorKind::CheckViolation, _)
-            | DieselError::DatabaseError(DatabaseErrorKind::SerializationFailure, _) => {
-                StoreErrorKind::Conflict
-            }
-            DieselError::DatabaseError(DatabaseErrorKind::ClosedConnection, _) => {
-                StoreErrorKind::Unavailable
-            }
+            | DieselError::DatabaseError(DatabaseErrorKind::SerializationFailure, _) => StoreErrorKind::Conflict,
+            DieselError::DatabaseError(DatabaseErrorKind::ClosedConnection, _) => StoreErrorKind::Unavailable,
             _ => StoreErrorKind::Backend,
         };
         Self::new(kind, e.to_string())

@@ -18,4 +18,4 @@ pub mod users;
 
 pub use db::{Backend, Db, DbConfig, DbConnection};
 pub use ephemeral::Ephemeral;
-pub use error::{StoreError, StoreErrorKind};
+pub use error::{StoreError, StoreErrorKind, StoreResult};

@@ -111,9 +111,7 @@ pub fn claim_due(
     limit: i64,
 ) -> StoreResult<Vec<OutboxItem>> {
     let now_db = to_db(now);
-    let free = outbox::lease_until
-        .is_null()
-        .or(outbox::lease_until.lt(now_db));
+    let free = outbox::lease_until.is_null().or(outbox::lease_until.lt(now_db));
     let candidates: Vec<String> = outbox::table
         .filter(outbox::kind.eq(kind))
         .filter(outbox::sent_at.is_null())
@@ -129,16 +127,9 @@ pub fn claim_due(
             outbox::table
                 .find(&id)
                 .filter(outbox::sent_at.is_null())
-                .filter(
-                    outbox::lease_until
-                        .is_null()
-                        .or(outbox::lease_until.lt(now_db)),
-                ),
+                .filter(outbox::lease_until.is_null().or(outbox::lease_until.lt(now_db))),
         )
-        .set((
-            outbox::lease_owner.eq(owner),
-            outbox::lease_until.eq(to_db(now + lease)),
-        ))
+        .set((outbox::lease_owner.eq(owner), outbox::lease_until.eq(to_db(now + lease))))
         .execute(conn)?;
         if won == 1 {
             claimed.push(id);
@@ -157,26 +148,17 @@ pub fn claim_due(
 }
 
 /// Records a successful delivery (only by the lease holder).
-pub fn mark_sent(
-    conn: &mut DbConnection,
-    id: &str,
-    owner: &str,
-    now: OffsetDateTime,
-) -> StoreResult<bool> {
-    let n = diesel::update(
-        outbox::table
-            .find(id)
-            .filter(outbox::lease_owner.eq(owner))
-            .filter(outbox::sent_at.is_null()),
-    )
-    .set((
-        outbox::sent_at.eq(to_db(now)),
-        outbox::attempts.eq(outbox::attempts + 1),
-        outbox::lease_owner.eq(None::<String>),
-        outbox::lease_until.eq(None::<time::PrimitiveDateTime>),
-        outbox::last_error.eq(None::<String>),
-    ))
-    .execute(conn)?;
+pub fn mark_sent(conn: &mut DbConnection, id: &str, owner: &str, now: OffsetDateTime) -> StoreResult<bool> {
+    let n =
+        diesel::update(outbox::table.find(id).filter(outbox::lease_owner.eq(owner)).filter(outbox::sent_at.is_null()))
+            .set((
+                outbox::sent_at.eq(to_db(now)),
+                outbox::attempts.eq(outbox::attempts + 1),
+                outbox::lease_owner.eq(None::<String>),
+                outbox::lease_until.eq(None::<time::PrimitiveDateTime>),
+                outbox::last_error.eq(None::<String>),
+            ))
+            .execute(conn)?;
     Ok(n == 1)
 }
 
@@ -214,8 +196,5 @@ pub fn recent(conn: &mut DbConnection, kind: &str, limit: i64) -> StoreResult<Ve
 
 /// Deliveries not yet sent.
 pub fn pending_count(conn: &mut DbConnection) -> StoreResult<i64> {
-    Ok(outbox::table
-        .filter(outbox::sent_at.is_null())
-        .count()
-        .get_result(conn)?)
+    Ok(outbox::table.filter(outbox::sent_at.is_null()).count().get_result(conn)?)
 }

@@ -84,9 +84,4 @@ diesel::table! {
 
 diesel::joinable!(terms_acceptances -> users (user_id));
 diesel::joinable!(action_tokens -> users (user_id));
-diesel::allow_tables_to_appear_in_same_query!(
-    users,
-    terms_documents,
-    terms_acceptances,
-    action_tokens
-);
+diesel::allow_tables_to_appear_in_same_query!(users, terms_documents, terms_acceptances, action_tokens);

@@ -11,11 +11,7 @@ use crate::schema::{terms_acceptances, terms_documents};
 use crate::time_conv::to_db;
 
 /// The newest published version of a document.
-pub fn current(
-    conn: &mut DbConnection,
-    kind: TermsKind,
-    now: OffsetDateTime,
-) -> StoreResult<Option<TermsDocument>> {
+pub fn current(conn: &mut DbConnection, kind: TermsKind, now: OffsetDateTime) -> StoreResult<Option<TermsDocument>> {
     let row: Option<(i32, String)> = terms_documents::table
         .filter(terms_documents::kind.eq(kind.as_str()))
         .filter(terms_documents::published_at.le(to_db(now)))
@@ -44,11 +40,7 @@ pub fn record_acceptance(
 }
 
 /// Versions of `kind` the person accepted, newest first.
-pub fn accepted_versions(
-    conn: &mut DbConnection,
-    user: &UserId,
-    kind: TermsKind,
-) -> StoreResult<Vec<i32>> {
+pub fn accepted_versions(conn: &mut DbConnection, user: &UserId, kind: TermsKind) -> StoreResult<Vec<i32>> {
     Ok(terms_acceptances::table
         .filter(terms_acceptances::user_id.eq(user.as_str()))
         .filter(terms_acceptances::kind.eq(kind.as_str()))

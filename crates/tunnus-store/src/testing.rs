@@ -16,8 +16,7 @@ use diesel::pg::PgConnection;
 use crate::db::{Db, DbConfig};
 
 pub fn postgres_url() -> String {
-    std::env::var("TUNNUS_TEST_POSTGRES_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned())
+    std::env::var("TUNNUS_TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned())
 }
 
 pub fn redis_url() -> String {
@@ -30,10 +29,7 @@ pub fn redis_url() -> String {
 /// Under `CI=true`, always — a missing service must fail the run there.
 pub fn service_missing(service: &str, reason: &str) {
     let under_ci = std::env::var("CI").is_ok_and(|v| v == "true" || v == "1");
-    assert!(
-        !under_ci,
-        "{service} is required under CI but unreachable: {reason}"
-    );
+    assert!(!under_ci, "{service} is required under CI but unreachable: {reason}");
     eprintln!("SKIPPED: {service} unreachable ({reason}); set CI=true to make this a failure");
 }
 
@@ -56,10 +52,7 @@ impl TestDatabase {
     pub fn sqlite() -> Self {
         let dir = std::env::temp_dir().join(unique("tunnus-test-"));
         let path = dir.join("tunnus.db");
-        Self {
-            url: format!("sqlite://{}", path.display()),
-            cleanup: Cleanup::File(dir),
-        }
+        Self { url: format!("sqlite://{}", path.display()), cleanup: Cleanup::File(dir) }
     }
 
     /// A fresh schema on the test PostgreSQL, or `None` (skipped) if unreachable.
@@ -68,20 +61,14 @@ impl TestDatabase {
         let schema = unique("t_");
         let created = PgConnection::establish(&base_url)
             .map_err(|e| e.to_string())
-            .and_then(|mut c| {
-                c.batch_execute(&format!("CREATE SCHEMA {schema}"))
-                    .map_err(|e| e.to_string())
-            });
+            .and_then(|mut c| c.batch_execute(&format!("CREATE SCHEMA {schema}")).map_err(|e| e.to_string()));
         if let Err(reason) = created {
             service_missing("PostgreSQL", &reason);
             return None;
         }
         let sep = if base_url.contains('?') { '&' } else { '?' };
         let url = format!("{base_url}{sep}options=-csearch_path%3D{schema}");
-        Some(Self {
-            url,
-            cleanup: Cleanup::Schema { base_url, schema },
-        })
+        Some(Self { url, cleanup: Cleanup::Schema { base_url, schema } })
     }
 
     /// A migrated pool on this database.

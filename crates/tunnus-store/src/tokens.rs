@@ -43,8 +43,7 @@ pub fn find(conn: &mut DbConnection, hash: &TokenHash) -> StoreResult<Option<Act
         .optional()?;
     row.map(|(purpose, user_id, created_at, expires_at, used_at)| {
         Ok(ActionToken {
-            purpose: ActionPurpose::parse(&purpose)
-                .ok_or_else(|| StoreError::corrupt("action token purpose"))?,
+            purpose: ActionPurpose::parse(&purpose).ok_or_else(|| StoreError::corrupt("action token purpose"))?,
             user_id: UserId::from_stored(user_id),
             created_at: from_db(created_at),
             expires_at: from_db(expires_at),

@@ -95,13 +95,7 @@ pub fn find_by_email(conn: &mut DbConnection, email: &Email) -> StoreResult<Opti
 }
 
 pub fn find_by_id(conn: &mut DbConnection, id: &UserId) -> StoreResult<Option<User>> {
-    users::table
-        .find(id.as_str())
-        .select(UserRow::as_select())
-        .first(conn)
-        .optional()?
-        .map(User::try_from)
-        .transpose()
+    users::table.find(id.as_str()).select(UserRow::as_select()).first(conn).optional()?.map(User::try_from).transpose()
 }
 
 /// Replaces the profile data of a not-yet-verified identity (sign-up again
@@ -114,18 +108,14 @@ pub fn update_unverified_profile(
     country: &Country,
     now: OffsetDateTime,
 ) -> StoreResult<()> {
-    diesel::update(
-        users::table
-            .find(id.as_str())
-            .filter(users::status.eq(UserStatus::Unverified.as_str())),
-    )
-    .set((
-        users::given_name.eq(given_name),
-        users::family_name.eq(family_name),
-        users::country.eq(country.code()),
-        users::updated_at.eq(to_db(now)),
-    ))
-    .execute(conn)?;
+    diesel::update(users::table.find(id.as_str()).filter(users::status.eq(UserStatus::Unverified.as_str())))
+        .set((
+            users::given_name.eq(given_name),
+            users::family_name.eq(family_name),
+            users::country.eq(country.code()),
+            users::updated_at.eq(to_db(now)),
+        ))
+        .execute(conn)?;
     Ok(())
 }
 
@@ -136,42 +126,25 @@ pub fn set_password_and_verify(
     password_hash: &str,
     now: OffsetDateTime,
 ) -> StoreResult<()> {
-    let n = diesel::update(
-        users::table
-            .find(id.as_str())
-            .filter(users::status.ne(UserStatus::Disabled.as_str())),
-    )
-    .set((
-        users::password_hash.eq(password_hash),
-        users::status.eq(UserStatus::Active.as_str()),
-        users::updated_at.eq(to_db(now)),
-    ))
-    .execute(conn)?;
+    let n = diesel::update(users::table.find(id.as_str()).filter(users::status.ne(UserStatus::Disabled.as_str())))
+        .set((
+            users::password_hash.eq(password_hash),
+            users::status.eq(UserStatus::Active.as_str()),
+            users::updated_at.eq(to_db(now)),
+        ))
+        .execute(conn)?;
     if n == 0 {
-        return Err(StoreError::new(
-            crate::StoreErrorKind::NotFound,
-            "no such active user",
-        ));
+        return Err(StoreError::new(crate::StoreErrorKind::NotFound, "no such active user"));
     }
-    diesel::update(
-        users::table
-            .find(id.as_str())
-            .filter(users::email_verified_at.is_null()),
-    )
-    .set(users::email_verified_at.eq(to_db(now)))
-    .execute(conn)?;
+    diesel::update(users::table.find(id.as_str()).filter(users::email_verified_at.is_null()))
+        .set(users::email_verified_at.eq(to_db(now)))
+        .execute(conn)?;
     Ok(())
 }
 
 /// Replaces the hash after a successful sign-in with outdated parameters.
-pub fn update_password_hash(
-    conn: &mut DbConnection,
-    id: &UserId,
-    password_hash: &str,
-) -> StoreResult<()> {
-    diesel::update(users::table.find(id.as_str()))
-        .set(users::password_hash.eq(password_hash))
-        .execute(conn)?;
+pub fn update_password_hash(conn: &mut DbConnection, id: &UserId, password_hash: &str) -> StoreResult<()> {
+    diesel::update(users::table.find(id.as_str())).set(users::password_hash.eq(password_hash)).execute(conn)?;
     Ok(())
 }
 

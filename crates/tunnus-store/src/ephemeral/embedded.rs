@@ -40,9 +40,7 @@ pub struct EmbeddedStore {
 
 impl std::fmt::Debug for EmbeddedStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("EmbeddedStore")
-            .field("persistent", &self.db.is_some())
-            .finish_non_exhaustive()
+        f.debug_struct("EmbeddedStore").field("persistent", &self.db.is_some()).finish_non_exhaustive()
     }
 }
 
@@ -53,11 +51,7 @@ fn ttl_of(ttl: Duration) -> time::Duration {
 impl EmbeddedStore {
     /// A store that forgets everything when the process ends (tests, tools).
     pub fn in_memory(clock: Arc<dyn Clock>) -> Self {
-        Self {
-            map: Arc::default(),
-            db: None,
-            clock,
-        }
+        Self { map: Arc::default(), db: None, clock }
     }
 
     /// A store that writes through to `db` and starts with what `db` holds.
@@ -65,34 +59,19 @@ impl EmbeddedStore {
         let now = clock.now();
         let rows: Vec<(String, String, time::PrimitiveDateTime)> = db
             .write(move |c| {
-                diesel::delete(kv_entries::table.filter(kv_entries::expires_at.le(to_db(now))))
-                    .execute(c)?;
-                Ok(kv_entries::table
-                    .select((kv_entries::key, kv_entries::value, kv_entries::expires_at))
-                    .load(c)?)
+                diesel::delete(kv_entries::table.filter(kv_entries::expires_at.le(to_db(now)))).execute(c)?;
+                Ok(kv_entries::table.select((kv_entries::key, kv_entries::value, kv_entries::expires_at)).load(c)?)
             })
             .await?;
         let mut map = HashMap::with_capacity(rows.len());
         for (key, value, expires_at) in rows {
             let value = match value.strip_prefix(SET_MARK) {
-                Some(json) => Value::Set(
-                    serde_json::from_str(json).map_err(|e| StoreError::corrupt(e.to_string()))?,
-                ),
+                Some(json) => Value::Set(serde_json::from_str(json).map_err(|e| StoreError::corrupt(e.to_string()))?),
                 None => Value::Text(value),
             };
-            map.insert(
-                key,
-                Entry {
-                    value,
-                    expires_at: from_db(expires_at),
-                },
-            );
+            map.insert(key, Entry { value, expires_at: from_db(expires_at) });
         }
-        Ok(Self {
-            map: Arc::new(Mutex::new(map)),
-            db: Some(db),
-            clock,
-        })
+        Ok(Self { map: Arc::new(Mutex::new(map)), db: Some(db), clock })
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Entry>> {
@@ -100,22 +79,14 @@ impl EmbeddedStore {
     }
 
     /// The live entry under `key`, dropping it if it has expired.
-    fn live<'a>(
-        map: &'a mut HashMap<String, Entry>,
-        key: &str,
-        now: OffsetDateTime,
-    ) -> Option<&'a mut Entry> {
+    fn live<'a>(map: &'a mut HashMap<String, Entry>, key: &str, now: OffsetDateTime) -> Option<&'a mut Entry> {
         if map.get(key).is_some_and(|e| e.expires_at <= now) {
             map.remove(key);
         }
         map.get_mut(key)
     }
 
-    async fn persist(
-        &self,
-        key: &str,
-        stored: Option<(String, OffsetDateTime)>,
-    ) -> StoreResult<()> {
+    async fn persist(&self, key: &str, stored: Option<(String, OffsetDateTime)>) -> StoreResult<()> {
         let Some(db) = &self.db else { return Ok(()) };
         let key = key.to_owned();
         db.write(move |c| {
@@ -136,15 +107,8 @@ impl EmbeddedStore {
 
     pub async fn put(&self, key: &str, value: &str, ttl: Duration) -> StoreResult<()> {
         let expires_at = self.clock.now() + ttl_of(ttl);
-        self.lock().insert(
-            key.to_owned(),
-            Entry {
-                value: Value::Text(value.to_owned()),
-                expires_at,
-            },
-        );
-        self.persist(key, Some((value.to_owned(), expires_at)))
-            .await
+        self.lock().insert(key.to_owned(), Entry { value: Value::Text(value.to_owned()), expires_at });
+        self.persist(key, Some((value.to_owned(), expires_at))).await
     }
 
     pub fn get(&self, key: &str) -> StoreResult<Option<String>> {
@@ -162,10 +126,7 @@ impl EmbeddedStore {
             let mut map = self.lock();
             Self::live(&mut map, key, now);
             match map.remove(key) {
-                Some(Entry {
-                    value: Value::Text(t),
-                    ..
-                }) => Some(t),
+                Some(Entry { value: Value::Text(t), .. }) => Some(t),
                 Some(other) => {
                     map.insert(key.to_owned(), other);
                     None
@@ -181,33 +142,28 @@ impl EmbeddedStore {
 
     pub async fn delete(&self, key: &str) -> StoreResult<()> {
         let existed = self.lock().remove(key).is_some();
-        if existed {
-            self.persist(key, None).await
-        } else {
-            Ok(())
-        }
+        if existed { self.persist(key, None).await } else { Ok(()) }
     }
 
     /// Counters are not persisted: losing throttling state on restart is harmless.
     pub fn incr(&self, key: &str, window: Duration) -> StoreResult<u64> {
         let now = self.clock.now();
         let mut map = self.lock();
-        if let Some(Entry {
-            value: Value::Counter(n),
-            ..
-        }) = Self::live(&mut map, key, now)
-        {
+        if let Some(Entry { value: Value::Counter(n), .. }) = Self::live(&mut map, key, now) {
             *n += 1;
             return Ok(*n);
         }
-        map.insert(
-            key.to_owned(),
-            Entry {
-                value: Value::Counter(1),
-                expires_at: now + ttl_of(window),
-            },
-        );
+        map.insert(key.to_owned(), Entry { value: Value::Counter(1), expires_at: now + ttl_of(window) });
         Ok(1)
+    }
+
+    pub fn count(&self, key: &str) -> StoreResult<u64> {
+        let now = self.clock.now();
+        let mut map = self.lock();
+        Ok(match Self::live(&mut map, key, now) {
+            Some(Entry { value: Value::Counter(n), .. }) => *n,
+            _ => 0,
+        })
     }
 
     async fn store_set(
@@ -220,10 +176,7 @@ impl EmbeddedStore {
         let stored = {
             let mut map = self.lock();
             let mut set = match Self::live(&mut map, key, now) {
-                Some(Entry {
-                    value: Value::Set(s),
-                    expires_at,
-                }) => Some((std::mem::take(s), *expires_at)),
+                Some(Entry { value: Value::Set(s), expires_at }) => Some((std::mem::take(s), *expires_at)),
                 _ => None,
             }
             .unwrap_or_else(|| (BTreeSet::new(), now));
@@ -235,15 +188,8 @@ impl EmbeddedStore {
                 map.remove(key);
                 None
             } else {
-                let json = serde_json::to_string(&set.0)
-                    .map_err(|e| StoreError::corrupt(e.to_string()))?;
-                map.insert(
-                    key.to_owned(),
-                    Entry {
-                        value: Value::Set(set.0),
-                        expires_at: set.1,
-                    },
-                );
+                let json = serde_json::to_string(&set.0).map_err(|e| StoreError::corrupt(e.to_string()))?;
+                map.insert(key.to_owned(), Entry { value: Value::Set(set.0), expires_at: set.1 });
                 Some((format!("{SET_MARK}{json}"), set.1))
             }
         };
@@ -277,10 +223,7 @@ impl EmbeddedStore {
         let now = self.clock.now();
         let mut map = self.lock();
         Ok(match Self::live(&mut map, key, now) {
-            Some(Entry {
-                value: Value::Set(s),
-                ..
-            }) => s.iter().cloned().collect(),
+            Some(Entry { value: Value::Set(s), .. }) => s.iter().cloned().collect(),
             _ => Vec::new(),
         })
     }

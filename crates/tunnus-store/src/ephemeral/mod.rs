@@ -62,6 +62,14 @@ impl Ephemeral {
         }
     }
 
+    /// The current value of a counter (0 when absent or expired).
+    pub async fn count(&self, key: &str) -> StoreResult<u64> {
+        match self {
+            Self::Embedded(s) => s.count(key),
+            Self::Redis(s) => s.count(key).await,
+        }
+    }
+
     /// Adds a member to a set and extends the set's life to at least `ttl`.
     pub async fn set_add(&self, key: &str, member: &str, ttl: Duration) -> StoreResult<()> {
         match self {

@@ -19,9 +19,7 @@ pub struct RedisStore {
 
 impl std::fmt::Debug for RedisStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RedisStore")
-            .field("prefix", &self.prefix)
-            .finish_non_exhaustive()
+        f.debug_struct("RedisStore").field("prefix", &self.prefix).finish_non_exhaustive()
     }
 }
 
@@ -42,18 +40,11 @@ impl RedisStore {
             .set_connection_timeout(Some(timeout))
             .set_response_timeout(Some(timeout))
             .set_number_of_retries(1);
-        let conn = tokio::time::timeout(
-            timeout * 2,
-            ConnectionManager::new_with_config(client, config),
-        )
-        .await
-        .map_err(|_| unavailable("connect timed out"))?
-        .map_err(unavailable)?;
-        Ok(Self {
-            conn,
-            prefix: prefix.to_owned(),
-            timeout,
-        })
+        let conn = tokio::time::timeout(timeout * 2, ConnectionManager::new_with_config(client, config))
+            .await
+            .map_err(|_| unavailable("connect timed out"))?
+            .map_err(unavailable)?;
+        Ok(Self { conn, prefix: prefix.to_owned(), timeout })
     }
 
     fn key(&self, key: &str) -> String {
@@ -64,16 +55,12 @@ impl RedisStore {
     where
         F: std::future::Future<Output = redis::RedisResult<T>>,
     {
-        tokio::time::timeout(self.timeout, f)
-            .await
-            .map_err(|_| unavailable("timed out"))?
-            .map_err(unavailable)
+        tokio::time::timeout(self.timeout, f).await.map_err(|_| unavailable("timed out"))?.map_err(unavailable)
     }
 
     pub async fn put(&self, key: &str, value: &str, ttl: Duration) -> StoreResult<()> {
         let mut c = self.conn.clone();
-        self.run(c.set_ex::<_, _, ()>(self.key(key), value, secs(ttl)))
-            .await
+        self.run(c.set_ex::<_, _, ()>(self.key(key), value, secs(ttl))).await
     }
 
     pub async fn get(&self, key: &str) -> StoreResult<Option<String>> {
@@ -107,6 +94,12 @@ impl RedisStore {
             )
             .await?;
         Ok(count)
+    }
+
+    pub async fn count(&self, key: &str) -> StoreResult<u64> {
+        let mut c = self.conn.clone();
+        let value: Option<u64> = self.run(c.get(self.key(key))).await?;
+        Ok(value.unwrap_or(0))
     }
 
     pub async fn set_add(&self, key: &str, member: &str, ttl: Duration) -> StoreResult<()> {
@@ -144,8 +137,6 @@ impl RedisStore {
 
     pub async fn ping(&self) -> StoreResult<()> {
         let mut c = self.conn.clone();
-        self.run(redis::cmd("PING").query_async::<String>(&mut c))
-            .await
-            .map(|_| ())
+        self.run(redis::cmd("PING").query_async::<String>(&mut c)).await.map(|_| ())
     }
 }

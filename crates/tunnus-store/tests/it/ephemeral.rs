@@ -16,10 +16,7 @@ async fn contract(store: Ephemeral) {
     assert_eq!(store.get("missing").await.unwrap(), None);
 
     // Of many concurrent takers exactly one gets the value.
-    store
-        .put("code", "x", Duration::from_secs(60))
-        .await
-        .unwrap();
+    store.put("code", "x", Duration::from_secs(60)).await.unwrap();
     let takers: Vec<_> = (0..16)
         .map(|_| {
             let s = store.clone();
@@ -36,15 +33,11 @@ async fn contract(store: Ephemeral) {
 
     assert_eq!(store.incr("n", Duration::from_secs(60)).await.unwrap(), 1);
     assert_eq!(store.incr("n", Duration::from_secs(60)).await.unwrap(), 2);
+    assert_eq!(store.count("n").await.unwrap(), 2);
+    assert_eq!(store.count("never").await.unwrap(), 0);
 
-    store
-        .set_add("s", "x", Duration::from_secs(60))
-        .await
-        .unwrap();
-    store
-        .set_add("s", "y", Duration::from_secs(60))
-        .await
-        .unwrap();
+    store.set_add("s", "x", Duration::from_secs(60)).await.unwrap();
+    store.set_add("s", "y", Duration::from_secs(60)).await.unwrap();
     let mut members = store.set_members("s").await.unwrap();
     members.sort();
     assert_eq!(members, vec!["x", "y"]);
@@ -56,10 +49,7 @@ async fn contract(store: Ephemeral) {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn embedded_contract() {
-    contract(Ephemeral::Embedded(EmbeddedStore::in_memory(Arc::new(
-        SystemClock,
-    ))))
-    .await;
+    contract(Ephemeral::Embedded(EmbeddedStore::in_memory(Arc::new(SystemClock)))).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -76,21 +66,10 @@ async fn embedded_entries_expire_with_the_clock_and_survive_a_restart() {
     let t = TestDatabase::sqlite();
     let db = t.migrated();
     let clock = Arc::new(ManualClock::starting_now());
-    let store = EmbeddedStore::persistent(db.clone(), clock.clone())
-        .await
-        .unwrap();
-    store
-        .put("session", "alive", Duration::from_secs(600))
-        .await
-        .unwrap();
-    store
-        .put("short", "gone soon", Duration::from_secs(5))
-        .await
-        .unwrap();
-    store
-        .set_add("index", "session", Duration::from_secs(600))
-        .await
-        .unwrap();
+    let store = EmbeddedStore::persistent(db.clone(), clock.clone()).await.unwrap();
+    store.put("session", "alive", Duration::from_secs(600)).await.unwrap();
+    store.put("short", "gone soon", Duration::from_secs(5)).await.unwrap();
+    store.set_add("index", "session", Duration::from_secs(600)).await.unwrap();
     assert_eq!(store.incr("counter", Duration::from_secs(600)).unwrap(), 1);
     clock.advance(time::Duration::seconds(6));
     assert_eq!(store.get("short").unwrap(), None);
@@ -99,10 +78,7 @@ async fn embedded_entries_expire_with_the_clock_and_survive_a_restart() {
     let reopened = EmbeddedStore::persistent(db, clock.clone()).await.unwrap();
     assert_eq!(reopened.get("session").unwrap().as_deref(), Some("alive"));
     assert_eq!(reopened.set_members("index").unwrap(), vec!["session"]);
-    assert_eq!(
-        reopened.incr("counter", Duration::from_secs(600)).unwrap(),
-        1
-    );
+    assert_eq!(reopened.incr("counter", Duration::from_secs(600)).unwrap(), 1);
     clock.advance(time::Duration::seconds(600));
     assert_eq!(reopened.get("session").unwrap(), None);
 }

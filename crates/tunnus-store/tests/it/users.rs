@@ -29,45 +29,26 @@ async fn users_round_trip_and_unique_email(db: Db) {
     let stored = u.clone();
     db.write(move |c| users::insert(c, &stored)).await.unwrap();
     let again = user("aino@EXAMPLE.com");
-    let err = db
-        .write(move |c| users::insert(c, &again))
-        .await
-        .unwrap_err();
+    let err = db.write(move |c| users::insert(c, &again)).await.unwrap_err();
     assert_eq!(err.kind(), StoreErrorKind::Conflict);
 
     let email = Email::parse("AINO@example.COM").unwrap();
-    let found = db
-        .read(move |c| users::find_by_email(c, &email))
-        .await
-        .unwrap()
-        .unwrap();
+    let found = db.read(move |c| users::find_by_email(c, &email)).await.unwrap().unwrap();
     assert_eq!(found.id, u.id);
-    assert_eq!(
-        found.created_at, u.created_at,
-        "times survive the round trip exactly"
-    );
+    assert_eq!(found.created_at, u.created_at, "times survive the round trip exactly");
     assert_eq!(found.status, UserStatus::Unverified);
     assert_eq!(db.read(|c| users::count(c)).await.unwrap(), 1);
 
     let id = u.id.clone();
     let now = SystemClock.now();
-    db.write(move |c| users::set_password_and_verify(c, &id, "$argon2id$x", now))
-        .await
-        .unwrap();
+    db.write(move |c| users::set_password_and_verify(c, &id, "$argon2id$x", now)).await.unwrap();
     let id = u.id.clone();
-    let found = db
-        .read(move |c| users::find_by_id(c, &id))
-        .await
-        .unwrap()
-        .unwrap();
+    let found = db.read(move |c| users::find_by_id(c, &id)).await.unwrap().unwrap();
     assert_eq!(found.status, UserStatus::Active);
     assert_eq!(found.email_verified_at, Some(now));
     assert_eq!(found.password_hash.as_deref(), Some("$argon2id$x"));
 }
-both_backends!(
-    users_round_trip_and_unique_email,
-    super::users_round_trip_and_unique_email
-);
+both_backends!(users_round_trip_and_unique_email, super::users_round_trip_and_unique_email);
 
 async fn a_failed_transaction_leaves_nothing(db: Db) {
     let u = user("half@example.com");
@@ -81,10 +62,7 @@ async fn a_failed_transaction_leaves_nothing(db: Db) {
     assert_eq!(err.kind(), StoreErrorKind::Conflict);
     assert_eq!(db.read(|c| users::count(c)).await.unwrap(), 0);
 }
-both_backends!(
-    a_failed_transaction_leaves_nothing,
-    super::a_failed_transaction_leaves_nothing
-);
+both_backends!(a_failed_transaction_leaves_nothing, super::a_failed_transaction_leaves_nothing);
 
 async fn link_tokens_are_single_use_and_expire(db: Db) {
     let u = user("links@example.com");
@@ -101,41 +79,26 @@ async fn link_tokens_are_single_use_and_expire(db: Db) {
         used_at: None,
     };
     let h = hash.clone();
-    db.write(move |c| tokens::insert(c, &h, &token))
-        .await
-        .unwrap();
+    db.write(move |c| tokens::insert(c, &h, &token)).await.unwrap();
 
     let h = hash.clone();
-    let found = db
-        .read(move |c| tokens::find(c, &h))
-        .await
-        .unwrap()
-        .unwrap();
+    let found = db.read(move |c| tokens::find(c, &h)).await.unwrap().unwrap();
     assert_eq!(found.user_id, uid);
     // Wrong purpose and expired never consume.
     let h = hash.clone();
-    assert!(
-        !db.write(move |c| tokens::consume(c, &h, ActionPurpose::ResetPassword, now))
-            .await
-            .unwrap()
-    );
+    assert!(!db.write(move |c| tokens::consume(c, &h, ActionPurpose::ResetPassword, now)).await.unwrap());
     let h = hash.clone();
     let later = now + Duration::hours(24);
-    assert!(
-        !db.write(move |c| tokens::consume(c, &h, ActionPurpose::SetPassword, later))
-            .await
-            .unwrap()
-    );
+    assert!(!db.write(move |c| tokens::consume(c, &h, ActionPurpose::SetPassword, later)).await.unwrap());
     // Concurrent consumers: exactly one wins.
     let mut wins = 0;
     let handles: Vec<_> = (0..8)
         .map(|_| {
             let db = db.clone();
             let h = hash.clone();
-            tokio::spawn(async move {
-                db.write(move |c| tokens::consume(c, &h, ActionPurpose::SetPassword, now))
-                    .await
-            })
+            tokio::spawn(
+                async move { db.write(move |c| tokens::consume(c, &h, ActionPurpose::SetPassword, now)).await },
+            )
         })
         .collect();
     for h in handles {
@@ -145,30 +108,18 @@ async fn link_tokens_are_single_use_and_expire(db: Db) {
     }
     assert_eq!(wins, 1);
 }
-both_backends!(
-    link_tokens_are_single_use_and_expire,
-    super::link_tokens_are_single_use_and_expire
-);
+both_backends!(link_tokens_are_single_use_and_expire, super::link_tokens_are_single_use_and_expire);
 
 async fn terms_are_versioned(db: Db) {
     let u = user("terms@example.com");
     let uid = u.id.clone();
     db.write(move |c| users::insert(c, &u)).await.unwrap();
     let now = SystemClock.now();
-    let doc = db
-        .read(move |c| terms::current(c, TermsKind::Terms, now))
-        .await
-        .unwrap()
-        .unwrap();
+    let doc = db.read(move |c| terms::current(c, TermsKind::Terms, now)).await.unwrap().unwrap();
     assert_eq!(doc.version, 1);
     let id = uid.clone();
-    db.write(move |c| terms::record_acceptance(c, &id, &doc, now))
-        .await
-        .unwrap();
-    let versions = db
-        .read(move |c| terms::accepted_versions(c, &uid, TermsKind::Terms))
-        .await
-        .unwrap();
+    db.write(move |c| terms::record_acceptance(c, &id, &doc, now)).await.unwrap();
+    let versions = db.read(move |c| terms::accepted_versions(c, &uid, TermsKind::Terms)).await.unwrap();
     assert_eq!(versions, vec![1]);
 }
 both_backends!(terms_are_versioned, super::terms_are_versioned);

@@ -1,0 +1,305 @@
+//! Configuration: one TOML file plus `TUNNUS_*` environment overrides
+//! (`TUNNUS_MAIL__SMTP__HOST` sets `mail.smtp.host`). Strict: an unknown key
+//! is an error, so a typo never silently falls back to a default. The
+//! documented sample, `docs/tunnus.example.toml`, is kept in sync by a test.
+
+use std::path::{Path, PathBuf};
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+use tunnus_core::password::{Argon2Config, PasswordPolicy};
+use tunnus_mail::SmtpSettings;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// Address and port to listen on.
+    pub listen: String,
+    /// The public base URL people and relying parties use (the OIDC issuer).
+    /// `https://` in production; cookies get `Secure` when it is https.
+    pub public_url: String,
+    /// Folder for the embedded default: SQLite file, outbox, generated secret.
+    pub data_dir: PathBuf,
+    /// `postgres://…` for PostgreSQL; unset means SQLite in `data_dir`.
+    pub database_url: Option<String>,
+    pub database: DatabaseConfig,
+    /// `redis://…` for the short-lived store; unset means the embedded store.
+    pub redis_url: Option<String>,
+    /// Base64 key (≥ 32 bytes) for CSRF tokens and other keyed hashes. Unset
+    /// in the embedded default: generated once into `data_dir/secret.key`.
+    pub secret_key: Option<String>,
+    /// `true`: "Forgot password?" tells when an email has no account.
+    /// `false`: it answers the same either way, revealing nothing.
+    pub reveal_unknown_accounts: bool,
+    /// Trust `X-Forwarded-For` for the client address (only behind your own proxy).
+    pub trust_forwarded_for: bool,
+    pub log: LogConfig,
+    pub mail: MailConfig,
+    pub password_policy: PasswordPolicy,
+    pub argon2: Argon2Config,
+    pub sessions: SessionConfig,
+    pub links: LinkConfig,
+    pub throttle: ThrottleConfig,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DatabaseConfig {
+    pub max_connections: u32,
+    pub acquire_timeout_seconds: u64,
+    pub statement_timeout_seconds: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogConfig {
+    pub format: LogFormat,
+    /// A `tracing` filter, e.g. `info` or `tunnus_server=debug,info`.
+    pub filter: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MailConfig {
+    /// The From header of every email.
+    pub from: String,
+    /// Unset: emails are written to `data_dir/outbox/` and listed at `/dev/outbox`.
+    pub smtp: Option<SmtpSettings>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SessionConfig {
+    /// A session ends after this many minutes without use.
+    pub idle_minutes: i64,
+    /// A session ends this many hours after sign-in, however busy.
+    pub absolute_hours: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LinkConfig {
+    /// Lifetime of the "set your password" link sent at sign-up.
+    pub set_password_hours: i64,
+    /// Lifetime of the "reset your password" link.
+    pub reset_password_hours: i64,
+}
+
+/// A limit of `max` attempts per `window_seconds`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Limit {
+    pub max: u64,
+    pub window_seconds: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ThrottleConfig {
+    pub sign_in_per_ip: Limit,
+    /// Failed sign-ins per account.
+    pub sign_in_failures_per_account: Limit,
+    pub sign_up_per_ip: Limit,
+    pub email_link_per_ip: Limit,
+    /// Reset / verification emails per account.
+    pub email_link_per_account: Limit,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            listen: "127.0.0.1:8080".into(),
+            public_url: "http://localhost:8080".into(),
+            data_dir: PathBuf::from("./data"),
+            database_url: None,
+            database: DatabaseConfig::default(),
+            redis_url: None,
+            secret_key: None,
+            reveal_unknown_accounts: true,
+            trust_forwarded_for: false,
+            log: LogConfig::default(),
+            mail: MailConfig::default(),
+            password_policy: PasswordPolicy::default(),
+            argon2: Argon2Config::default(),
+            sessions: SessionConfig::default(),
+            links: LinkConfig::default(),
+            throttle: ThrottleConfig::default(),
+        }
+    }
+}
+
+impl Default for DatabaseConfig {
+    fn default() -> Self {
+        Self { max_connections: 16, acquire_timeout_seconds: 5, statement_timeout_seconds: 10 }
+    }
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        Self { format: LogFormat::Pretty, filter: "info".into() }
+    }
+}
+
+impl Default for MailConfig {
+    fn default() -> Self {
+        Self { from: "Tunnus <no-reply@localhost>".into(), smtp: None }
+    }
+}
+
+impl Default for SessionConfig {
+    fn default() -> Self {
+        Self { idle_minutes: 120, absolute_hours: 24 }
+    }
+}
+
+impl Default for LinkConfig {
+    fn default() -> Self {
+        Self { set_password_hours: 24, reset_password_hours: 24 }
+    }
+}
+
+impl Default for ThrottleConfig {
+    fn default() -> Self {
+        Self {
+            sign_in_per_ip: Limit { max: 30, window_seconds: 60 },
+            sign_in_failures_per_account: Limit { max: 10, window_seconds: 900 },
+            sign_up_per_ip: Limit { max: 20, window_seconds: 3600 },
+            email_link_per_ip: Limit { max: 20, window_seconds: 900 },
+            email_link_per_account: Limit { max: 5, window_seconds: 900 },
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("configuration: {0}")]
+pub struct ConfigError(String);
+
+impl Config {
+    /// Defaults, then the file (if any), then `TUNNUS_*` variables.
+    pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
+        let mut figment = Figment::from(Serialized::defaults(Config::default()));
+        if let Some(path) = file {
+            if !path.exists() {
+                return Err(ConfigError(format!("{} does not exist", path.display())));
+            }
+            figment = figment.merge(Toml::file(path));
+        }
+        figment = figment.merge(
+            Env::prefixed("TUNNUS_")
+                // TUNNUS_CONFIG names the file; TUNNUS_TEST_* belong to the test suite.
+                .filter(|key| key != "config" && !key.as_str().starts_with("test_"))
+                .split("__"),
+        );
+        let config: Config = figment.extract().map_err(|e| ConfigError(e.to_string()))?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Parses a TOML text alone (no environment); for tests and tools.
+    pub fn from_toml(text: &str) -> Result<Self, ConfigError> {
+        let config: Config = Figment::from(Serialized::defaults(Config::default()))
+            .merge(Toml::string(text))
+            .extract()
+            .map_err(|e| ConfigError(e.to_string()))?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        let url = url::Url::parse(&self.public_url).map_err(|e| ConfigError(format!("public_url: {e}")))?;
+        let local = matches!(url.host_str(), Some("localhost" | "127.0.0.1" | "[::1]"));
+        if url.scheme() != "https" && !(url.scheme() == "http" && local) {
+            return Err(ConfigError("public_url must be https:// (http:// only for localhost)".into()));
+        }
+        if self.sessions.idle_minutes <= 0 || self.sessions.absolute_hours <= 0 {
+            return Err(ConfigError("sessions: lifetimes must be positive".into()));
+        }
+        if self.links.set_password_hours <= 0 || self.links.reset_password_hours <= 0 {
+            return Err(ConfigError("links: lifetimes must be positive".into()));
+        }
+        if self.password_policy.min_length > self.password_policy.max_length {
+            return Err(ConfigError("password_policy: min_length exceeds max_length".into()));
+        }
+        tunnus_core::password::PasswordHasher::new(self.argon2).map_err(|e| ConfigError(format!("argon2: {e}")))?;
+        Ok(())
+    }
+
+    pub fn database_url(&self) -> String {
+        self.database_url.clone().unwrap_or_else(|| format!("sqlite://{}", self.data_dir.join("tunnus.db").display()))
+    }
+
+    /// Whether cookies must carry `Secure` (the public URL is https).
+    pub fn secure_cookies(&self) -> bool {
+        self.public_url.starts_with("https://")
+    }
+
+    /// The public URL without a trailing slash, for building links.
+    pub fn base_url(&self) -> &str {
+        self.public_url.trim_end_matches('/')
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SAMPLE: &str = include_str!("../../../docs/tunnus.example.toml");
+
+    fn leaf_keys(value: &toml::Value, prefix: &str, out: &mut Vec<String>) {
+        if let toml::Value::Table(t) = value {
+            for (k, v) in t {
+                let path = if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") };
+                match v {
+                    toml::Value::Table(_) => leaf_keys(v, &path, out),
+                    _ => out.push(path),
+                }
+            }
+        }
+    }
+
+    /// The sample parses (so it has no unknown keys), states the defaults,
+    /// and documents every key the struct has.
+    #[test]
+    fn the_documented_sample_matches_the_struct() {
+        let parsed = Config::from_toml(SAMPLE).unwrap();
+        assert_eq!(parsed, Config::default(), "the sample shows the defaults");
+        let defaults = toml::Value::try_from(Config::default()).unwrap();
+        let mut keys = Vec::new();
+        leaf_keys(&defaults, "", &mut keys);
+        let mut sections = std::collections::BTreeSet::new();
+        for key in &keys {
+            // Limits are inline tables: `sign_in_per_ip = { max = …, … }`.
+            let key =
+                if key.starts_with("throttle.") { key.rsplit_once('.').map_or(key.as_str(), |k| k.0) } else { key };
+            let (section, leaf) = key.rsplit_once('.').unwrap_or(("", key));
+            sections.insert(section.to_owned());
+            assert!(SAMPLE.contains(&format!("\n{leaf} =")), "sample lacks `{key}`");
+        }
+        for section in sections.iter().filter(|s| !s.is_empty()) {
+            assert!(SAMPLE.contains(&format!("[{section}]")), "sample lacks [{section}]");
+        }
+        // Optional keys appear commented out.
+        for optional in ["database_url", "redis_url", "secret_key", "[mail.smtp]"] {
+            assert!(SAMPLE.contains(&format!("# {optional}")), "sample lacks a commented `{optional}`");
+        }
+    }
+
+    #[test]
+    fn unknown_keys_and_bad_values_are_refused() {
+        assert!(Config::from_toml("lisen = \"x\"").unwrap_err().to_string().contains("lisen"));
+        assert!(Config::from_toml("[sessions]\nidle = 3").is_err());
+        assert!(Config::from_toml("public_url = \"http://example.com\"").is_err());
+        assert!(Config::from_toml("public_url = \"https://id.example.com\"").is_ok());
+        assert!(Config::from_toml("[argon2]\nmemory_kib = 1").is_err());
+        let smtp = Config::from_toml("[mail.smtp]\nhost = \"mail\"\nport = 587\nsecurity = \"starttls\"").unwrap();
+        assert_eq!(smtp.mail.smtp.unwrap().port, 587);
+    }
+}

@@ -1,0 +1,296 @@
+//! Sign-up, sign-in, sign-out and the signed-in home page.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde::Deserialize;
+use tunnus_core::country::Country;
+use tunnus_core::profile::SignUpInput;
+use tunnus_core::user::SignInRefusal;
+use tunnus_core::{Email, Password};
+
+use super::{nav, new_session_cookie, origin, removal_cookie, safe_next, session_cookie, signed_in, tr};
+use crate::error::AppError;
+use crate::http::csrf::Csrf;
+use crate::pages::{self, HomePage, MessagePage, SignInPage, SignOutPage, SignUpPage, SignUpValues, html, html_status};
+use crate::services::accounts::{self, SignInError, SignUpOutcome};
+use crate::services::sessions;
+use crate::state::AppState;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/", web::get().to(home))
+        .route("/login", web::get().to(sign_in_page))
+        .route("/login", web::post().to(sign_in))
+        .route("/signup", web::get().to(sign_up_page))
+        .route("/signup", web::post().to(sign_up))
+        .route("/signup/resend", web::post().to(resend))
+        .route("/logout", web::get().to(sign_out_page))
+        .route("/logout", web::post().to(sign_out));
+}
+
+async fn home(req: HttpRequest, state: web::Data<AppState>, csrf: Csrf) -> Result<HttpResponse, AppError> {
+    let Some((_, user)) = signed_in(&req, &state).await? else {
+        return Ok(HttpResponse::SeeOther().insert_header(("Location", "/login")).finish());
+    };
+    let tr = tr(&req);
+    let intro = tr.t_with("signed-in-intro", &[("name", &user.display_name()), ("email", user.email.as_str())]);
+    html(&HomePage { tr, nav: nav(Some(&user), &csrf), intro })
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct NextQuery {
+    next: String,
+    login_hint: String,
+}
+
+async fn sign_in_page(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    csrf: Csrf,
+    query: web::Query<NextQuery>,
+) -> Result<HttpResponse, AppError> {
+    let next = safe_next(&query.next);
+    if signed_in(&req, &state).await?.is_some() {
+        return Ok(HttpResponse::SeeOther().insert_header(("Location", next)).finish());
+    }
+    html(&SignInPage {
+        tr: tr(&req),
+        nav: nav(None, &csrf),
+        csrf: csrf.token().to_owned(),
+        email: query.login_hint.chars().take(254).collect(),
+        next,
+        error: None,
+        offer_resend: false,
+        notice: None,
+    })
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct SignInForm {
+    csrf: String,
+    email: String,
+    password: String,
+    next: String,
+}
+
+async fn sign_in(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    csrf: Csrf,
+    form: web::Form<SignInForm>,
+) -> Result<HttpResponse, AppError> {
+    csrf.verify(&form.csrf)?;
+    let form = form.into_inner();
+    let tr = tr(&req);
+    let origin = origin(&req, &state);
+    let next = safe_next(&form.next);
+    let email_shown: String = form.email.trim().chars().take(254).collect();
+    match accounts::sign_in(&state, &form.email, Password::new(form.password), origin.clone()).await? {
+        Ok(user) => {
+            // Rotate: whatever session this browser had ends now.
+            sessions::end(&state, session_cookie(&req, &state).as_deref()).await?;
+            let value = sessions::create(&state, &user.id, &["pwd"], &origin).await?;
+            Ok(HttpResponse::SeeOther()
+                .cookie(new_session_cookie(&state, value))
+                .insert_header(("Location", next))
+                .finish())
+        }
+        Err(failure) => {
+            let reveal = state.config.reveal_unknown_accounts;
+            let (key, offer_resend) = match failure {
+                SignInError::Refused(SignInRefusal::Unverified) if reveal => ("sign-in-unverified", true),
+                SignInError::Refused(SignInRefusal::Unverified) => ("sign-in-wrong-or-unverified", true),
+                SignInError::Refused(SignInRefusal::Disabled) => ("sign-in-disabled", false),
+                SignInError::Refused(SignInRefusal::NoPassword) => ("sign-in-no-password", false),
+                // Without revealing, a wrong password reads like an unverified account.
+                SignInError::WrongCredentials if !reveal => ("sign-in-wrong-or-unverified", true),
+                SignInError::WrongCredentials => ("sign-in-wrong", false),
+            };
+            html_status(
+                StatusCode::UNAUTHORIZED,
+                &SignInPage {
+                    tr,
+                    nav: nav(None, &csrf),
+                    csrf: csrf.token().to_owned(),
+                    email: email_shown,
+                    next,
+                    error: Some(tr.t(key)),
+                    offer_resend,
+                    notice: None,
+                },
+            )
+        }
+    }
+}
+
+fn countries() -> Vec<(&'static str, &'static str)> {
+    Country::all().into_iter().map(|c| (c.code(), c.name())).collect()
+}
+
+fn sign_up_form(req: &HttpRequest, csrf: &Csrf, values: SignUpValues, problems: Vec<String>) -> SignUpPage {
+    let tr = tr(req);
+    SignUpPage {
+        tr,
+        nav: nav(None, csrf),
+        csrf: csrf.token().to_owned(),
+        values,
+        problems,
+        countries: countries(),
+        accept_terms_html: tr.t_with("accept-terms", &[("url", "/legal/terms")]),
+        accept_privacy_html: tr.t_with("accept-privacy", &[("url", "/legal/privacy")]),
+    }
+}
+
+async fn sign_up_page(req: HttpRequest, csrf: Csrf) -> Result<HttpResponse, AppError> {
+    html(&sign_up_form(&req, &csrf, SignUpValues::default(), Vec::new()))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct SignUpForm {
+    csrf: String,
+    email: String,
+    given_name: String,
+    family_name: String,
+    country: String,
+    accept_terms: Option<String>,
+    accept_privacy: Option<String>,
+}
+
+async fn sign_up(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    csrf: Csrf,
+    form: web::Form<SignUpForm>,
+) -> Result<HttpResponse, AppError> {
+    csrf.verify(&form.csrf)?;
+    let form = form.into_inner();
+    let tr = tr(&req);
+    let input = SignUpInput {
+        email: form.email.clone(),
+        given_name: form.given_name.clone(),
+        family_name: form.family_name.clone(),
+        country: form.country.clone(),
+        accept_terms: form.accept_terms.is_some(),
+        accept_privacy: form.accept_privacy.is_some(),
+    };
+    // What the person typed goes back into the form, bounded.
+    let clip = |s: &str| s.chars().take(254).collect::<String>();
+    let values = SignUpValues {
+        email: clip(&form.email),
+        given_name: clip(&form.given_name),
+        family_name: clip(&form.family_name),
+        country: clip(&form.country),
+        accept_terms: input.accept_terms,
+        accept_privacy: input.accept_privacy,
+    };
+    let valid = match input.validate() {
+        Ok(valid) => valid,
+        Err(problems) => {
+            let problems = problems.iter().map(|p| pages::field_problem(&tr, p)).collect();
+            return html_status(StatusCode::UNPROCESSABLE_ENTITY, &sign_up_form(&req, &csrf, values, problems));
+        }
+    };
+    let email = valid.email.clone();
+    match accounts::sign_up(&state, valid, tr, origin(&req, &state)).await? {
+        SignUpOutcome::LinkSent => html(&MessagePage {
+            tr,
+            nav: nav(None, &csrf),
+            title: tr.t("check-email-title"),
+            body: tr.t_with(
+                "check-email-body",
+                &[("email", email.as_str()), ("hours", &state.config.links.set_password_hours.to_string())],
+            ),
+            link: None,
+        }),
+        SignUpOutcome::AlreadyRegistered => {
+            html_status(StatusCode::CONFLICT, &sign_up_form(&req, &csrf, values, vec![tr.t("already-registered")]))
+        }
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct EmailForm {
+    pub csrf: String,
+    pub email: String,
+}
+
+async fn resend(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    csrf: Csrf,
+    form: web::Form<EmailForm>,
+) -> Result<HttpResponse, AppError> {
+    csrf.verify(&form.csrf)?;
+    let tr = tr(&req);
+    let shown: String = form.email.trim().chars().take(254).collect();
+    let (status, error, notice) = match Email::parse(&form.email) {
+        Ok(email) => {
+            accounts::resend_verification(&state, email.clone(), tr, origin(&req, &state)).await?;
+            (StatusCode::OK, None, Some(tr.t_with("resend-sent", &[("email", email.as_str())])))
+        }
+        Err(e) => (StatusCode::UNPROCESSABLE_ENTITY, Some(tr.t(pages::email_problem_key(&e))), None),
+    };
+    html_status(
+        status,
+        &SignInPage {
+            tr,
+            nav: nav(None, &csrf),
+            csrf: csrf.token().to_owned(),
+            email: shown,
+            next: "/".into(),
+            error,
+            offer_resend: false,
+            notice,
+        },
+    )
+}
+
+async fn sign_out_page(req: HttpRequest, state: web::Data<AppState>, csrf: Csrf) -> Result<HttpResponse, AppError> {
+    let tr = tr(&req);
+    match signed_in(&req, &state).await? {
+        Some((_, user)) => html(&SignOutPage { tr, nav: nav(Some(&user), &csrf), csrf: csrf.token().to_owned() }),
+        None => signed_out_page(&req, &csrf, None),
+    }
+}
+
+fn signed_out_page(
+    req: &HttpRequest,
+    csrf: &Csrf,
+    cookie: Option<actix_web::cookie::Cookie<'static>>,
+) -> Result<HttpResponse, AppError> {
+    let tr = tr(req);
+    let page = MessagePage {
+        tr,
+        nav: nav(None, csrf),
+        title: tr.t("signed-out-title"),
+        body: tr.t("signed-out-body"),
+        link: Some(("/login".into(), tr.t("sign-in"))),
+    };
+    let mut response = html(&page)?;
+    if let Some(c) = cookie {
+        response.add_removal_cookie(&c).map_err(|e| AppError::internal(e.to_string()))?;
+    }
+    Ok(response)
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct CsrfForm {
+    csrf: String,
+}
+
+async fn sign_out(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    csrf: Csrf,
+    form: web::Form<CsrfForm>,
+) -> Result<HttpResponse, AppError> {
+    csrf.verify(&form.csrf)?;
+    if let Some(session) = sessions::end(&state, session_cookie(&req, &state).as_deref()).await? {
+        tracing::info!(sid = %session.sid, "signed out");
+    }
+    signed_out_page(&req, &csrf, Some(removal_cookie(&state)))
+}

@@ -1,0 +1,96 @@
+//! Thin HTTP handlers: parse input, call one service, pick the page.
+
+pub mod account;
+pub mod password;
+pub mod system;
+
+use actix_web::cookie::{Cookie, SameSite, time::Duration as CookieDuration};
+use actix_web::{HttpMessage as _, HttpRequest, web};
+use tunnus_core::User;
+use tunnus_core::session::SsoSession;
+use tunnus_i18n::Tr;
+use tunnus_store::users;
+
+use crate::error::AppError;
+use crate::http::context::RequestContext;
+use crate::http::csrf::Csrf;
+use crate::pages::Nav;
+use crate::services::audit::Origin;
+use crate::services::sessions;
+use crate::state::AppState;
+
+/// The language of this request's pages.
+pub fn tr(req: &HttpRequest) -> Tr {
+    req.extensions().get::<RequestContext>().map_or(Tr::new(tunnus_i18n::Lang::En), RequestContext::tr)
+}
+
+pub fn origin(req: &HttpRequest, state: &AppState) -> Origin {
+    Origin {
+        ip: crate::http::client_ip(req, state.config.trust_forwarded_for),
+        user_agent: crate::http::user_agent(req),
+    }
+}
+
+pub fn session_cookie(req: &HttpRequest, state: &AppState) -> Option<String> {
+    req.cookie(sessions::cookie_name(state.config.secure_cookies())).map(|c| c.value().to_owned())
+}
+
+/// The signed-in person, if the session cookie names a live session.
+pub async fn signed_in(req: &HttpRequest, state: &AppState) -> Result<Option<(SsoSession, User)>, AppError> {
+    let cookie = session_cookie(req, state);
+    let Some(session) = sessions::current(state, cookie.as_deref()).await? else {
+        return Ok(None);
+    };
+    let id = session.user_id.clone();
+    let user = state.db.read(move |c| users::find_by_id(c, &id)).await?;
+    Ok(user.filter(|u| u.status == tunnus_core::UserStatus::Active).map(|u| (session, u)))
+}
+
+pub fn nav(user: Option<&User>, csrf: &Csrf) -> Nav {
+    Nav { signed_in_as: user.map(|u| u.email.to_string()), csrf: csrf.token().to_owned() }
+}
+
+pub fn new_session_cookie(state: &AppState, value: String) -> Cookie<'static> {
+    Cookie::build(sessions::cookie_name(state.config.secure_cookies()), value)
+        .path("/")
+        .http_only(true)
+        .secure(state.config.secure_cookies())
+        .same_site(SameSite::Lax)
+        .max_age(CookieDuration::hours(state.config.sessions.absolute_hours))
+        .finish()
+}
+
+pub fn removal_cookie(state: &AppState) -> Cookie<'static> {
+    let mut c = new_session_cookie(state, String::new());
+    c.make_removal();
+    c
+}
+
+/// Only local paths may follow a sign-in (no open redirect).
+pub fn safe_next(next: &str) -> String {
+    let ok = next.starts_with('/')
+        && !next.starts_with("//")
+        && !next.contains('\\')
+        && next.len() <= 2048
+        && !next.chars().any(char::is_control);
+    if ok { next.to_owned() } else { "/".to_owned() }
+}
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    account::configure(cfg);
+    password::configure(cfg);
+    system::configure(cfg);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_next;
+
+    #[test]
+    fn next_is_local_only() {
+        assert_eq!(safe_next("/authorize?x=1"), "/authorize?x=1");
+        for bad in ["https://evil.example", "//evil.example", "/\\evil", "", "evil", "/a\nb"] {
+            assert_eq!(safe_next(bad), "/", "{bad:?}");
+        }
+    }
+}

@@ -1,0 +1,104 @@
+//! Health and readiness, static assets, legal pages, the development outbox.
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use tunnus_core::terms::TermsKind;
+use tunnus_store::{outbox, terms};
+
+use super::{nav, signed_in, tr};
+use crate::error::AppError;
+use crate::http::csrf::Csrf;
+use crate::pages::{LegalPage, OutboxPage, OutboxRow, html};
+use crate::state::AppState;
+
+const CSS: &str = include_str!("../../../../static/tunnus.css");
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/healthz", web::get().to(healthz))
+        .route("/readyz", web::get().to(readyz))
+        .route("/static/tunnus.css", web::get().to(css))
+        .route("/legal/terms", web::get().to(|r, s, c| legal(r, s, c, TermsKind::Terms)))
+        .route("/legal/privacy", web::get().to(|r, s, c| legal(r, s, c, TermsKind::Privacy)))
+        .route("/dev/outbox", web::get().to(dev_outbox));
+}
+
+/// The process is up.
+async fn healthz() -> HttpResponse {
+    HttpResponse::Ok().content_type("text/plain").body("ok")
+}
+
+/// The process can serve: its database and short-lived store answer.
+async fn readyz(state: web::Data<AppState>) -> HttpResponse {
+    let db = state.db.ping().await;
+    let ephemeral = state.ephemeral.ping().await;
+    let body = serde_json::json!({
+        "database": if db.is_ok() { "ok" } else { "unavailable" },
+        "short_lived_store": if ephemeral.is_ok() { "ok" } else { "unavailable" },
+    });
+    if db.is_ok() && ephemeral.is_ok() {
+        HttpResponse::Ok().json(body)
+    } else {
+        HttpResponse::ServiceUnavailable().json(body)
+    }
+}
+
+async fn css() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/css; charset=utf-8")
+        .insert_header(("Cache-Control", "public, max-age=3600"))
+        .body(CSS)
+}
+
+async fn legal(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    csrf: Csrf,
+    kind: TermsKind,
+) -> Result<HttpResponse, AppError> {
+    let tr = tr(&req);
+    let now = state.clock.now();
+    let doc = state.db.read(move |c| terms::current(c, kind, now)).await?.ok_or(AppError::NotFound)?;
+    let user = signed_in(&req, &state).await?.map(|(_, u)| u);
+    let (title, body) = match kind {
+        TermsKind::Terms => ("terms-title", "terms-body"),
+        TermsKind::Privacy => ("privacy-title", "privacy-body"),
+    };
+    html(&LegalPage {
+        tr,
+        nav: nav(user.as_ref(), &csrf),
+        title: tr.t(title),
+        version: tr.t_with("legal-version", &[("version", &doc.version.to_string())]),
+        body: tr.t(body),
+    })
+}
+
+/// Links in an email's text part (our emails put each on its own line).
+fn links_in(text: &str) -> Vec<String> {
+    text.split_whitespace()
+        .filter(|w| w.starts_with("http://") || w.starts_with("https://"))
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Emails sent while no SMTP server is configured, with clickable links.
+/// Exists only in that mode: with SMTP it is a 404.
+async fn dev_outbox(req: HttpRequest, state: web::Data<AppState>, csrf: Csrf) -> Result<HttpResponse, AppError> {
+    if !state.dev_outbox {
+        return Err(AppError::NotFound);
+    }
+    let items = state.db.read(|c| outbox::recent(c, tunnus_mail::OUTBOX_KIND_EMAIL, 50)).await?;
+    let rows = items
+        .into_iter()
+        .filter_map(|item| {
+            let email: tunnus_mail::RenderedEmail = serde_json::from_str(&item.payload).ok()?;
+            Some(OutboxRow {
+                links: links_in(&email.text),
+                to: email.to,
+                subject: email.subject,
+                sent: item.sent_at.is_some(),
+                created_at: item.created_at.to_string(),
+            })
+        })
+        .collect();
+    let user = signed_in(&req, &state).await?.map(|(_, u)| u);
+    html(&OutboxPage { tr: tr(&req), nav: nav(user.as_ref(), &csrf), rows })
+}

@@ -1,0 +1,72 @@
+//! Per-request context: a request id (in every log line of the request, in
+//! the `X-Request-Id` response header and on error pages) and the language
+//! negotiated from `Accept-Language`. Kept in a task-local so error pages,
+//! which actix renders without the request, still have both.
+
+use std::future::Future;
+use std::time::Instant;
+
+use actix_web::HttpMessage as _;
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::middleware::Next;
+use tracing::Instrument as _;
+use tunnus_i18n::{Lang, Tr};
+
+#[derive(Debug, Clone)]
+pub struct RequestContext {
+    pub request_id: String,
+    pub lang: Lang,
+}
+
+impl RequestContext {
+    pub fn tr(&self) -> Tr {
+        Tr::new(self.lang)
+    }
+}
+
+tokio::task_local! {
+    static CONTEXT: RequestContext;
+}
+
+/// The context of the request being handled (a fresh one outside requests).
+pub fn current() -> RequestContext {
+    CONTEXT.try_with(Clone::clone).unwrap_or_else(|_| RequestContext { request_id: "-".into(), lang: Lang::En })
+}
+
+pub fn scope<F: Future>(ctx: RequestContext, f: F) -> impl Future<Output = F::Output> {
+    CONTEXT.scope(ctx, f)
+}
+
+/// Middleware: assigns the id, negotiates the language, logs the outcome.
+pub async fn middleware(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody + 'static>, actix_web::Error> {
+    let request_id = uuid::Uuid::now_v7().to_string();
+    let lang = req
+        .headers()
+        .get("accept-language")
+        .and_then(|v| v.to_str().ok())
+        .and_then(Lang::from_accept_language)
+        .unwrap_or(Lang::En);
+    let span = tracing::info_span!("request", request_id = %request_id, method = %req.method(), path = %req.path());
+    let ctx = RequestContext { request_id: request_id.clone(), lang };
+    req.extensions_mut().insert(ctx.clone());
+    let started = Instant::now();
+    scope(
+        ctx,
+        async move {
+            let mut res = next.call(req).await?;
+            let status = res.status().as_u16();
+            tracing::info!(status, latency_ms = started.elapsed().as_millis() as u64, "request");
+            if let Ok(value) = HeaderValue::from_str(&request_id) {
+                res.headers_mut().insert(HeaderName::from_static("x-request-id"), value);
+            }
+            Ok(res)
+        }
+        .instrument(span),
+    )
+    .await
+}

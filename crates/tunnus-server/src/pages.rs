@@ -1,0 +1,283 @@
+//! One typed struct per hosted page (templates in `templates/`), and the
+//! words for domain outcomes (field problems, password rules) in the
+//! person's language.
+
+use actix_web::HttpResponse;
+use askama::Template;
+use tunnus_core::EmailError;
+use tunnus_core::action::LinkProblem;
+use tunnus_core::password::{PasswordRule, PasswordViolation};
+use tunnus_core::profile::FieldProblem;
+use tunnus_i18n::Tr;
+
+use crate::error::AppError;
+
+/// Renders a page to its HTML text.
+pub fn render(page: &impl Template) -> Result<String, askama::Error> {
+    page.render()
+}
+
+/// A 200 HTML response for a page.
+pub fn html(page: &impl Template) -> Result<HttpResponse, AppError> {
+    Ok(HttpResponse::Ok().content_type("text/html; charset=utf-8").body(render(page)?))
+}
+
+/// A page with a chosen status (a form shown again with problems is 422).
+pub fn html_status(status: actix_web::http::StatusCode, page: &impl Template) -> Result<HttpResponse, AppError> {
+    Ok(HttpResponse::build(status).content_type("text/html; charset=utf-8").body(render(page)?))
+}
+
+/// The header menu: who is signed in, and the token for its sign-out button.
+#[derive(Debug, Clone, Default)]
+pub struct Nav {
+    pub signed_in_as: Option<String>,
+    pub csrf: String,
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+pub struct ErrorPage {
+    pub tr: Tr,
+    pub message: String,
+    /// "Reference: <request id>", to quote to support; the same id is in the log.
+    pub reference: String,
+}
+
+impl ErrorPage {
+    // The layout asks every page for its menu; error pages show none.
+    pub fn nav(&self) -> Nav {
+        Nav::default()
+    }
+}
+
+#[derive(Template)]
+#[template(path = "message.html")]
+pub struct MessagePage {
+    pub tr: Tr,
+    pub nav: Nav,
+    pub title: String,
+    pub body: String,
+    pub link: Option<(String, String)>,
+}
+
+impl MessagePage {
+    pub fn nav(&self) -> Nav {
+        self.nav.clone()
+    }
+}
+
+#[derive(Template)]
+#[template(path = "sign_in.html")]
+pub struct SignInPage {
+    pub tr: Tr,
+    pub nav: Nav,
+    pub csrf: String,
+    pub email: String,
+    pub next: String,
+    pub error: Option<String>,
+    /// Offer "send the link again" (the account awaits verification).
+    pub offer_resend: bool,
+    pub notice: Option<String>,
+}
+
+impl SignInPage {
+    pub fn nav(&self) -> Nav {
+        self.nav.clone()
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct SignUpValues {
+    pub email: String,
+    pub given_name: String,
+    pub family_name: String,
+    pub country: String,
+    pub accept_terms: bool,
+    pub accept_privacy: bool,
+}
+
+#[derive(Template)]
+#[template(path = "sign_up.html")]
+pub struct SignUpPage {
+    pub tr: Tr,
+    pub nav: Nav,
+    pub csrf: String,
+    pub values: SignUpValues,
+    pub problems: Vec<String>,
+    pub countries: Vec<(&'static str, &'static str)>,
+    pub accept_terms_html: String,
+    pub accept_privacy_html: String,
+}
+
+impl SignUpPage {
+    pub fn nav(&self) -> Nav {
+        self.nav.clone()
+    }
+}
+
+#[derive(Template)]
+#[template(path = "forgot.html")]
+pub struct ForgotPage {
+    pub tr: Tr,
+    pub nav: Nav,
+    pub csrf: String,
+    pub email: String,
+    pub error: Option<String>,
+    /// Show the "Create new account" link next to the error.
+    pub offer_sign_up: bool,
+}
+
+impl ForgotPage {
+    pub fn nav(&self) -> Nav {
+        self.nav.clone()
+    }
+}
+
+#[derive(Template)]
+#[template(path = "set_password.html")]
+pub struct SetPasswordPage {
+    pub tr: Tr,
+    pub nav: Nav,
+    pub csrf: String,
+    pub action: &'static str,
+    pub token: String,
+    pub intro: String,
+    pub rules: Vec<String>,
+    pub problems: Vec<String>,
+}
+
+impl SetPasswordPage {
+    pub fn nav(&self) -> Nav {
+        self.nav.clone()
+    }
+}
+
+#[derive(Template)]
+#[template(path = "home.html")]
+pub struct HomePage {
+    pub tr: Tr,
+    pub nav: Nav,
+    pub intro: String,
+}
+
+impl HomePage {
+    pub fn nav(&self) -> Nav {
+        self.nav.clone()
+    }
+}
+
+#[derive(Template)]
+#[template(path = "sign_out.html")]
+pub struct SignOutPage {
+    pub tr: Tr,
+    pub nav: Nav,
+    pub csrf: String,
+}
+
+impl SignOutPage {
+    pub fn nav(&self) -> Nav {
+        self.nav.clone()
+    }
+}
+
+#[derive(Template)]
+#[template(path = "legal.html")]
+pub struct LegalPage {
+    pub tr: Tr,
+    pub nav: Nav,
+    pub title: String,
+    pub version: String,
+    pub body: String,
+}
+
+impl LegalPage {
+    pub fn nav(&self) -> Nav {
+        self.nav.clone()
+    }
+}
+
+/// One email on the development outbox page.
+#[derive(Debug, Clone)]
+pub struct OutboxRow {
+    pub to: String,
+    pub subject: String,
+    pub links: Vec<String>,
+    pub sent: bool,
+    pub created_at: String,
+}
+
+#[derive(Template)]
+#[template(path = "dev_outbox.html")]
+pub struct OutboxPage {
+    pub tr: Tr,
+    pub nav: Nav,
+    pub rows: Vec<OutboxRow>,
+}
+
+impl OutboxPage {
+    pub fn nav(&self) -> Nav {
+        self.nav.clone()
+    }
+}
+
+pub fn field_problem(tr: &Tr, p: &FieldProblem) -> String {
+    tr.t(match p {
+        FieldProblem::Email(e) => email_problem_key(e),
+        FieldProblem::GivenNameMissing => "given-name-missing",
+        FieldProblem::FamilyNameMissing => "family-name-missing",
+        FieldProblem::NameTooLong => "name-too-long",
+        FieldProblem::NameHasControlCharacters => "name-control-characters",
+        FieldProblem::CountryUnknown => "country-unknown",
+        FieldProblem::TermsNotAccepted => "terms-not-accepted",
+        FieldProblem::PrivacyNotAccepted => "privacy-not-accepted",
+    })
+}
+
+pub fn email_problem_key(e: &EmailError) -> &'static str {
+    match e {
+        EmailError::Empty => "email-empty",
+        EmailError::TooLong => "email-too-long",
+        EmailError::LocalPart => "email-local-part",
+        EmailError::Domain => "email-domain",
+        _ => "email-shape",
+    }
+}
+
+pub fn password_rule(tr: &Tr, r: &PasswordRule) -> String {
+    match r {
+        PasswordRule::MinLength(n) => tr.t_with("password-min-length", &[("min", &n.to_string())]),
+        PasswordRule::MaxLength(n) => tr.t_with("password-max-length", &[("max", &n.to_string())]),
+        PasswordRule::Digit => tr.t("password-digit"),
+        PasswordRule::MixedCase => tr.t("password-mixed-case"),
+        PasswordRule::Special(chars) => tr.t_with("password-special", &[("chars", chars)]),
+        PasswordRule::OnlyAllowedCharacters(chars) => tr.t_with("password-allowed-characters", &[("chars", chars)]),
+        PasswordRule::NotCommon => tr.t("password-not-common"),
+        PasswordRule::NotEmailLocalPart => tr.t("password-not-email"),
+    }
+}
+
+pub fn password_violation(tr: &Tr, v: &PasswordViolation) -> String {
+    match v {
+        PasswordViolation::TooShort { min } => tr.t_with("password-too-short", &[("min", &min.to_string())]),
+        PasswordViolation::TooLong { max } => tr.t_with("password-too-long", &[("max", &max.to_string())]),
+        PasswordViolation::MissingDigit => tr.t("password-missing-digit"),
+        PasswordViolation::MissingLowercase => tr.t("password-missing-lowercase"),
+        PasswordViolation::MissingUppercase => tr.t("password-missing-uppercase"),
+        PasswordViolation::MissingSpecial { allowed } => tr.t_with("password-missing-special", &[("chars", allowed)]),
+        PasswordViolation::ForbiddenCharacter(c) => {
+            let shown =
+                if c.is_whitespace() || c.is_control() { format!("U+{:04X}", *c as u32) } else { c.to_string() };
+            tr.t_with("password-forbidden-character", &[("char", &shown)])
+        }
+        PasswordViolation::Common => tr.t("password-common"),
+        PasswordViolation::ContainsEmailLocalPart => tr.t("password-contains-email"),
+    }
+}
+
+pub fn link_problem(tr: &Tr, p: LinkProblem) -> String {
+    tr.t(match p {
+        LinkProblem::Unknown => "link-unknown",
+        LinkProblem::Expired => "link-expired",
+        LinkProblem::AlreadyUsed => "link-used",
+    })
+}

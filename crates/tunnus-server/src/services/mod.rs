@@ -1,0 +1,8 @@
+//! Account services: each public function is one use case and one
+//! transaction boundary. Handlers call these; these call the domain
+//! (`tunnus-core`) for rules and the store for persistence.
+
+pub mod accounts;
+pub mod audit;
+pub mod sessions;
+pub mod throttle;

@@ -1,0 +1,105 @@
+//! SSO sessions in the short-lived store. The cookie holds a random secret;
+//! the store keys the session by the secret's hash, so a leaked store dump
+//! holds no usable cookie. A per-person index lists their sessions (for
+//! "sign out everywhere").
+
+use std::time::Duration;
+
+use tunnus_core::session::SsoSession;
+use tunnus_core::{SecretToken, TokenHash, UserId};
+
+use crate::error::AppError;
+use crate::services::audit::Origin;
+use crate::state::AppState;
+
+pub fn cookie_name(secure: bool) -> &'static str {
+    if secure { "__Host-tunnus_session" } else { "tunnus_session" }
+}
+
+fn session_key(hash: &TokenHash) -> String {
+    format!("session:{}", hash.as_str())
+}
+
+fn index_key(user: &UserId) -> String {
+    format!("user-sessions:{}", user.as_str())
+}
+
+fn ttl(state: &AppState, session: &SsoSession) -> Duration {
+    let remaining = session.expires_at(state.session_lifetime()) - state.clock.now();
+    Duration::from_secs(remaining.whole_seconds().max(1).unsigned_abs())
+}
+
+/// Starts a session for a person who just proved who they are; returns the
+/// cookie value. A new value every time: the id is rotated at sign-in.
+pub async fn create(state: &AppState, user: &UserId, amr: &[&str], origin: &Origin) -> Result<String, AppError> {
+    let secret = SecretToken::generate(&mut rand::rng());
+    let now = state.clock.now();
+    let session = SsoSession {
+        sid: uuid::Uuid::now_v7().to_string(),
+        user_id: user.clone(),
+        auth_time: now,
+        amr: amr.iter().map(|s| (*s).to_owned()).collect(),
+        last_seen: now,
+        ip: origin.ip.clone(),
+        user_agent: origin.user_agent.clone(),
+    };
+    let value = serde_json::to_string(&session).map_err(|e| AppError::internal(e.to_string()))?;
+    let hash = secret.hash();
+    let life = Duration::from_secs(state.session_lifetime().absolute.whole_seconds().unsigned_abs());
+    state.ephemeral.put(&session_key(&hash), &value, ttl(state, &session)).await?;
+    state.ephemeral.set_add(&index_key(user), hash.as_str(), life).await?;
+    Ok(secret.expose().to_owned())
+}
+
+/// The live session behind a cookie value, if any; refreshes its idle timer.
+pub async fn current(state: &AppState, cookie: Option<&str>) -> Result<Option<SsoSession>, AppError> {
+    let Some(secret) = cookie.and_then(SecretToken::from_presented) else {
+        return Ok(None);
+    };
+    let key = session_key(&secret.hash());
+    let Some(raw) = state.ephemeral.get(&key).await? else {
+        return Ok(None);
+    };
+    let Ok(mut session) = serde_json::from_str::<SsoSession>(&raw) else {
+        state.ephemeral.delete(&key).await?;
+        return Ok(None);
+    };
+    let now = state.clock.now();
+    if !session.is_live(now, state.session_lifetime()) {
+        state.ephemeral.delete(&key).await?;
+        return Ok(None);
+    }
+    if session.should_touch(now) {
+        session.last_seen = now;
+        let value = serde_json::to_string(&session).map_err(|e| AppError::internal(e.to_string()))?;
+        state.ephemeral.put(&key, &value, ttl(state, &session)).await?;
+    }
+    Ok(Some(session))
+}
+
+/// Ends the session behind a cookie value (sign-out).
+pub async fn end(state: &AppState, cookie: Option<&str>) -> Result<Option<SsoSession>, AppError> {
+    let Some(secret) = cookie.and_then(SecretToken::from_presented) else {
+        return Ok(None);
+    };
+    let hash = secret.hash();
+    let Some(raw) = state.ephemeral.take(&session_key(&hash)).await? else {
+        return Ok(None);
+    };
+    let session = serde_json::from_str::<SsoSession>(&raw).ok();
+    if let Some(s) = &session {
+        state.ephemeral.set_remove(&index_key(&s.user_id), hash.as_str()).await?;
+    }
+    Ok(session)
+}
+
+/// Ends every session of a person (after a password reset).
+pub async fn end_all(state: &AppState, user: &UserId) -> Result<usize, AppError> {
+    let index = index_key(user);
+    let hashes = state.ephemeral.set_members(&index).await?;
+    for hash in &hashes {
+        state.ephemeral.delete(&session_key(&TokenHash::from_stored(hash.clone()))).await?;
+    }
+    state.ephemeral.delete(&index).await?;
+    Ok(hashes.len())
+}

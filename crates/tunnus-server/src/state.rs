@@ -1,0 +1,140 @@
+//! Everything a request handler may reach, built once at start-up.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use rand::RngCore;
+use tokio::sync::{Notify, Semaphore};
+use tunnus_core::Clock;
+use tunnus_core::password::PasswordHasher;
+use tunnus_core::session::SessionLifetime;
+use tunnus_store::ephemeral::{EmbeddedStore, RedisStore};
+use tunnus_store::{Db, DbConfig, Ephemeral};
+
+use crate::config::Config;
+use crate::error::StartError;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub config: Arc<Config>,
+    pub db: Db,
+    pub ephemeral: Ephemeral,
+    pub clock: Arc<dyn Clock>,
+    pub hasher: PasswordHasher,
+    /// Bounds concurrent Argon2 work to the cores we have, so a burst of
+    /// sign-ins queues instead of starving every other request.
+    pub hashing_slots: Arc<Semaphore>,
+    /// Key for CSRF tokens (and other keyed hashes).
+    pub secret_key: Arc<[u8]>,
+    /// Wakes the outbox worker when an email was queued.
+    pub mail_waker: Arc<Notify>,
+    /// The development outbox page is on (emails stay on this machine).
+    pub dev_outbox: bool,
+}
+
+impl std::fmt::Debug for AppState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppState").field("db", &self.db).finish_non_exhaustive()
+    }
+}
+
+impl AppState {
+    pub async fn build(config: Config, clock: Arc<dyn Clock>, mail_waker: Arc<Notify>) -> Result<Self, StartError> {
+        let mut db_config = DbConfig::new(config.database_url());
+        db_config.max_connections = config.database.max_connections;
+        db_config.acquire_timeout = Duration::from_secs(config.database.acquire_timeout_seconds);
+        db_config.statement_timeout = Duration::from_secs(config.database.statement_timeout_seconds);
+        let db = Db::connect(&db_config).map_err(|e| StartError::Database(e.to_string()))?;
+        db.migrate().map_err(|e| StartError::Database(e.to_string()))?;
+
+        let ephemeral = match &config.redis_url {
+            Some(url) => Ephemeral::Redis(
+                RedisStore::connect(url, "tunnus:", Duration::from_secs(2))
+                    .await
+                    .map_err(|e| StartError::Redis(e.to_string()))?,
+            ),
+            None => Ephemeral::Embedded(
+                EmbeddedStore::persistent(db.clone(), clock.clone())
+                    .await
+                    .map_err(|e| StartError::Database(e.to_string()))?,
+            ),
+        };
+        let hasher = PasswordHasher::new(config.argon2).map_err(|e| StartError::Config(e.to_string()))?;
+        let secret_key = load_secret_key(&config)?;
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let dev_outbox = config.mail.smtp.is_none();
+        Ok(Self {
+            config: Arc::new(config),
+            db,
+            ephemeral,
+            clock,
+            hasher,
+            hashing_slots: Arc::new(Semaphore::new(cores)),
+            secret_key,
+            mail_waker,
+            dev_outbox,
+        })
+    }
+
+    pub fn session_lifetime(&self) -> SessionLifetime {
+        SessionLifetime {
+            idle: time::Duration::minutes(self.config.sessions.idle_minutes),
+            absolute: time::Duration::hours(self.config.sessions.absolute_hours),
+        }
+    }
+
+    /// Runs CPU-heavy password work on the blocking pool, a bounded number at a time.
+    pub async fn hashing<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&PasswordHasher) -> T + Send + 'static,
+    ) -> Result<T, crate::error::AppError> {
+        let _slot =
+            self.hashing_slots.acquire().await.map_err(|_| crate::error::AppError::internal("hashing pool closed"))?;
+        let hasher = self.hasher.clone();
+        tokio::task::spawn_blocking(move || work(&hasher))
+            .await
+            .map_err(|e| crate::error::AppError::internal(format!("hashing task: {e}")))
+    }
+}
+
+/// The configured key, or in the embedded default one generated into
+/// `data_dir/secret.key` (readable by the owner only).
+fn load_secret_key(config: &Config) -> Result<Arc<[u8]>, StartError> {
+    if let Some(b64) = &config.secret_key {
+        let key = STANDARD.decode(b64.trim()).map_err(|e| StartError::Config(format!("secret_key: {e}")))?;
+        if key.len() < 32 {
+            return Err(StartError::Config("secret_key must be at least 32 bytes".into()));
+        }
+        return Ok(key.into());
+    }
+    let path = config.data_dir.join("secret.key");
+    if path.exists() {
+        let text =
+            std::fs::read_to_string(&path).map_err(|e| StartError::Config(format!("{}: {e}", path.display())))?;
+        let key = STANDARD.decode(text.trim()).map_err(|e| StartError::Config(format!("{}: {e}", path.display())))?;
+        return Ok(key.into());
+    }
+    let mut key = [0u8; 32];
+    rand::rng().fill_bytes(&mut key);
+    write_private(&path, &STANDARD.encode(key))?;
+    Ok(Arc::from(&key[..]))
+}
+
+fn write_private(path: &Path, contents: &str) -> Result<(), StartError> {
+    use std::io::Write as _;
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(|e| StartError::Config(format!("{}: {e}", dir.display())))?;
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        options.mode(0o600);
+    }
+    let mut file = options.open(path).map_err(|e| StartError::Config(format!("{}: {e}", path.display())))?;
+    file.write_all(contents.as_bytes()).map_err(|e| StartError::Config(format!("{}: {e}", path.display())))
+}

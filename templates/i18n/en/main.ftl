@@ -1,0 +1,161 @@
+# Tunnus — English catalogue. Every key here must exist in every language
+# (a test checks). Keep placeholders ({ $name }) as they are when translating.
+
+product-name = Tunnus
+lang-name = English
+
+## Layout
+nav-sign-in = Sign in
+nav-create-account = Create account
+nav-sign-out = Sign out
+nav-signed-in-as = Signed in as { $email }
+footer-terms = Terms and conditions
+footer-privacy = Privacy policy
+skip-to-content = Skip to content
+
+## Common
+sign-in = Sign in
+email = Email
+password = Password
+given-name = First name
+family-name = Last name
+country = Country
+choose-country = Choose your country
+continue = Continue
+back-to-sign-in = Back to sign in
+form-has-problems = Please correct the highlighted fields.
+required = required
+
+## Sign in
+sign-in-title = Sign in to your Tunnus account
+sign-in-intro = One account for every service.
+forgot-password-link = Forgot password?
+no-account = No account yet?
+create-new-account = Create new account
+sign-in-wrong = The email or password is not correct.
+sign-in-wrong-or-unverified = The email or password is not correct, or the account has not been verified yet. If you created an account recently, open the link in the email we sent you.
+sign-in-unverified = This account has not been verified yet. Open the link in the email we sent you to set your password.
+sign-in-disabled = This account has been disabled. Contact support.
+sign-in-no-password = This account has no password yet. Use “Forgot password?” to set one.
+resend-link = Send the link again
+resend-sent = If the account is still waiting for verification, we sent a new link to { $email }.
+signed-in-title = You are signed in
+signed-in-intro = Signed in as { $name } ({ $email }).
+
+## Sign up
+sign-up-title = Create your Tunnus account
+sign-up-intro = We will send you an email with a link to set your password. The link also verifies your address.
+accept-terms = I accept the <a href="{ $url }">Terms and conditions</a>
+accept-privacy = I accept the <a href="{ $url }">Privacy policy</a>
+create-account = Create account
+check-email-title = Check your email
+check-email-body = We sent a link to { $email }. Open it to set your password and finish creating your account. The link is valid for { $hours } hours.
+already-registered = An account with this email already exists. Sign in, or reset your password if you have forgotten it.
+
+## Field problems
+email-empty = Enter your email address.
+email-too-long = The email address is too long.
+email-shape = Enter an email address in the form name@example.com.
+email-local-part = The part before @ contains characters that are not allowed.
+email-domain = The part after @ is not a valid domain.
+given-name-missing = Enter your first name.
+family-name-missing = Enter your last name.
+name-too-long = Names can be at most 100 characters long.
+name-control-characters = Names cannot contain control characters.
+country-unknown = Choose your country from the list.
+terms-not-accepted = You must accept the Terms and conditions.
+privacy-not-accepted = You must accept the Privacy policy.
+
+## Passwords
+set-password-title = Set your password
+set-password-intro = Choose a password for { $email }.
+new-password = New password
+confirm-password = Repeat the password
+save-password = Save password
+password-rules-heading = Your password must
+password-min-length = be at least { $min } characters long
+password-max-length = be at most { $max } characters long
+password-digit = contain a digit (0-9)
+password-mixed-case = contain both a lowercase and an uppercase letter (a-z, A-Z)
+password-special = contain a special character: { $chars }
+password-allowed-characters = use only letters a-z and A-Z, digits and the special characters { $chars }
+password-not-common = not be a commonly used password
+password-not-email = not contain the part of your email address before @
+password-problems = The password does not meet these rules:
+password-too-short = It is shorter than { $min } characters.
+password-too-long = It is longer than { $max } characters.
+password-missing-digit = It has no digit (0-9).
+password-missing-lowercase = It has no lowercase letter (a-z).
+password-missing-uppercase = It has no uppercase letter (A-Z).
+password-missing-special = It has no special character ({ $chars }).
+password-forbidden-character = The character “{ $char }” is not allowed.
+password-common = It is too common; choose something less predictable.
+password-contains-email = It contains your email address.
+password-mismatch = The two passwords are not the same.
+password-saved-title = Your password is saved
+password-saved-body = You are now signed in.
+
+## Links
+link-invalid-title = This link cannot be used
+link-unknown = The link is not valid. Check that you copied the whole address from the email.
+link-expired = The link has expired. Request a new one below.
+link-used = The link has already been used. Links work only once.
+request-new-link = Request a new link
+
+## Forgot password
+forgot-title = Forgot your password?
+forgot-intro = Enter your email address and we will send you a link to set a new password.
+send-link = Send link
+forgot-unknown = Sorry, we didn't recognise this user. Please enter a valid Email address.
+forgot-sent = We sent a link to { $email }. Open it to set a new password.
+forgot-sent-generic = If an account exists for { $email }, we sent it a link to set a new password.
+
+## Sign out
+sign-out-title = Sign out
+sign-out-question = Do you want to sign out of Tunnus?
+signed-out-title = You are signed out
+signed-out-body = You have been signed out of Tunnus.
+
+## Errors
+error-title = Something went wrong
+error-request-id = Reference: { $id }
+error-bad-request = The request could not be understood. Go back and try again.
+error-too-large = What you sent is too large.
+error-csrf = This form has expired or was not sent from this site. Go back, reload the page and try again.
+error-throttled = Too many attempts. Wait a moment and try again.
+error-not-found = The page does not exist.
+error-unavailable = The service is temporarily unavailable. Try again in a moment.
+error-internal = An unexpected error occurred. It has been logged.
+
+## Legal
+terms-title = Terms and conditions
+privacy-title = Privacy policy
+legal-version = Version { $version }
+terms-body = These are the terms and conditions of the Tunnus identity service. Operators replace this text with their own.
+privacy-body = Tunnus stores your name, country and email address to identify you to the services you use. Operators replace this text with their own.
+
+## Development outbox
+outbox-title = Outbox (development)
+outbox-intro = Emails Tunnus has sent. This page exists only while no mail server is configured.
+outbox-empty = No emails yet.
+outbox-to = To
+outbox-subject = Subject
+outbox-links = Links
+outbox-status = Status
+outbox-sent = sent
+outbox-waiting = waiting
+
+## Emails
+email-greeting = Hello { $name },
+email-signature = — Tunnus
+email-ignore = If you did not ask for this, you can ignore this email.
+email-valid-for = The link is valid for { $hours } hours and works once.
+email-set-password-subject = Set your Tunnus password
+email-set-password-body = Welcome to Tunnus. Open the link below to set your password. This also verifies your email address.
+email-set-password-button = Set your password
+email-reset-password-subject = Reset your Tunnus password
+email-reset-password-body = We received a request to reset the password of your Tunnus account. Open the link below to choose a new password.
+email-reset-password-button = Choose a new password
+email-account-exists-subject = Your Tunnus account
+email-account-exists-body = Someone tried to create a Tunnus account with this email address, but you already have one. If it was you, sign in, or reset your password if you have forgotten it.
+email-account-exists-button = Sign in
