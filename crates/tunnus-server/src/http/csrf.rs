@@ -84,12 +84,18 @@ fn token_for(key: &[u8], seed: &str) -> String {
     URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())
 }
 
-/// `Origin` absent (older browsers, same-origin GET) or equal to our public origin.
+/// `Origin` absent (older browsers), equal to our public origin, or `null`
+/// on a request the browser itself marks same-origin: under our
+/// `Referrer-Policy: no-referrer`, browsers send `Origin: null` on our own forms.
 fn origin_ok(req: &HttpRequest, state: &AppState) -> bool {
-    let Some(origin) = req.headers().get("origin").and_then(|v| v.to_str().ok()) else {
-        return true;
-    };
-    url::Url::parse(state.config.base_url()).is_ok_and(|u| u.origin().ascii_serialization() == origin)
+    let header = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok());
+    match header("origin") {
+        None => true,
+        Some("null") => header("sec-fetch-site") == Some("same-origin"),
+        Some(origin) => {
+            url::Url::parse(state.config.base_url()).is_ok_and(|u| u.origin().ascii_serialization() == origin)
+        }
+    }
 }
 
 impl FromRequest for Csrf {

@@ -56,6 +56,17 @@ async fn csrf_is_required_on_every_form(app: TestApp) {
         .await
         .unwrap();
     assert_eq!(resp.status(), StatusCode::FORBIDDEN);
+    // `Origin: null` passes only when the browser marks the request same-origin.
+    let resp = b
+        .client
+        .post(format!("{}/signup", b.base))
+        .header("origin", "null")
+        .header("sec-fetch-site", "cross-site")
+        .form(&fields)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::FORBIDDEN);
     assert_eq!(app.user_count().await, 0);
     assert!(app.sent_emails().is_empty());
 }

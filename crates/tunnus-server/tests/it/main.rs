@@ -1,6 +1,10 @@
 //! Tunnus server tests: the real server on an ephemeral port, a real HTTP
-//! client with a cookie jar as the browser, real SQLite and PostgreSQL.
+//! client with a cookie jar (and, in `browser`, real chromium), real SQLite
+//! and PostgreSQL.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod bad_input;
+mod browser;
 mod lifecycle;
 mod support;
