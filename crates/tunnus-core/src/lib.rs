@@ -3,11 +3,13 @@
 //! parameters — so every rule here is unit-tested in isolation.
 
 pub mod action;
+pub mod client;
 pub mod clock;
 pub mod country;
 pub mod email;
 pub mod password;
 pub mod profile;
+pub mod scope;
 pub mod secret;
 pub mod session;
 pub mod terms;

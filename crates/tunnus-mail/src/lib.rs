@@ -9,7 +9,7 @@ mod worker;
 
 pub use message::{ActionEmail, ActionEmailKind, RenderedEmail, queue};
 pub use transport::{SmtpSecurity, SmtpSettings, Transport};
-pub use worker::OutboxWorker;
+pub use worker::email_worker;
 
 /// The outbox `kind` of emails.
 pub const OUTBOX_KIND_EMAIL: &str = "email";

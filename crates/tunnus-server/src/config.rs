@@ -41,6 +41,54 @@ pub struct Config {
     pub sessions: SessionConfig,
     pub links: LinkConfig,
     pub throttle: ThrottleConfig,
+    pub oidc: OidcConfig,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct OidcConfig {
+    /// Access tokens are short-lived so changed access rights reach services quickly.
+    pub access_token_minutes: i64,
+    pub id_token_minutes: i64,
+    /// One-time authorization codes.
+    pub code_seconds: i64,
+    /// Refresh tokens without `offline_access` end with the SSO session, and
+    /// also after this long unused / this long in all.
+    pub session_refresh_sliding_hours: i64,
+    pub session_refresh_absolute_hours: i64,
+    /// `offline_access` refresh tokens outlive the session: unused / in all.
+    pub offline_refresh_sliding_days: i64,
+    pub offline_refresh_absolute_days: i64,
+}
+
+impl Default for OidcConfig {
+    fn default() -> Self {
+        Self {
+            access_token_minutes: 5,
+            id_token_minutes: 10,
+            code_seconds: 60,
+            session_refresh_sliding_hours: 24,
+            session_refresh_absolute_hours: 168,
+            offline_refresh_sliding_days: 30,
+            offline_refresh_absolute_days: 180,
+        }
+    }
+}
+
+impl OidcConfig {
+    pub fn settings(&self, issuer: &str) -> tunnus_oidc::ProviderSettings {
+        use time::Duration;
+        tunnus_oidc::ProviderSettings {
+            issuer: issuer.trim_end_matches('/').to_owned(),
+            access_token_ttl: Duration::minutes(self.access_token_minutes),
+            id_token_ttl: Duration::minutes(self.id_token_minutes),
+            code_ttl: Duration::seconds(self.code_seconds),
+            session_refresh_sliding: Duration::hours(self.session_refresh_sliding_hours),
+            session_refresh_absolute: Duration::hours(self.session_refresh_absolute_hours),
+            offline_refresh_sliding: Duration::days(self.offline_refresh_sliding_days),
+            offline_refresh_absolute: Duration::days(self.offline_refresh_absolute_days),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -132,6 +180,7 @@ impl Default for Config {
             sessions: SessionConfig::default(),
             links: LinkConfig::default(),
             throttle: ThrottleConfig::default(),
+            oidc: OidcConfig::default(),
         }
     }
 }
@@ -227,6 +276,21 @@ impl Config {
         }
         if self.password_policy.min_length > self.password_policy.max_length {
             return Err(ConfigError("password_policy: min_length exceeds max_length".into()));
+        }
+        let o = &self.oidc;
+        if [
+            o.access_token_minutes,
+            o.id_token_minutes,
+            o.code_seconds,
+            o.session_refresh_sliding_hours,
+            o.session_refresh_absolute_hours,
+            o.offline_refresh_sliding_days,
+            o.offline_refresh_absolute_days,
+        ]
+        .iter()
+        .any(|v| *v <= 0)
+        {
+            return Err(ConfigError("oidc: lifetimes must be positive".into()));
         }
         tunnus_core::password::PasswordHasher::new(self.argon2).map_err(|e| ConfigError(format!("argon2: {e}")))?;
         Ok(())

@@ -19,7 +19,7 @@ use actix_web::middleware::from_fn;
 use actix_web::{App, HttpServer, web};
 use tokio::sync::{Notify, watch};
 use tunnus_core::Clock;
-use tunnus_mail::{OutboxWorker, Transport};
+use tunnus_mail::Transport;
 
 pub use config::Config;
 pub use error::{AppError, StartError};
@@ -34,8 +34,8 @@ pub struct Server {
     pub state: AppState,
     handle: ServerHandle,
     served: tokio::task::JoinHandle<std::io::Result<()>>,
-    stop_worker: watch::Sender<bool>,
-    worker: tokio::task::JoinHandle<()>,
+    stop_workers: watch::Sender<bool>,
+    workers: Vec<tokio::task::JoinHandle<()>>,
 }
 
 fn form_config() -> web::FormConfig {
@@ -73,11 +73,22 @@ impl Server {
         let from = config.mail.from.clone();
         let waker = Arc::new(Notify::new());
         let state = AppState::build(config, clock.clone(), waker.clone()).await?;
-        let worker = OutboxWorker::new(state.db.clone(), transport, from, clock).with_waker(waker);
-        let (stop_worker, mut stopped) = watch::channel(false);
-        let worker = tokio::spawn(worker.run(async move {
-            let _ = stopped.wait_for(|s| *s).await;
-        }));
+        let (stop_workers, stopped) = watch::channel(false);
+        let until_stopped = move || {
+            let mut stopped = stopped.clone();
+            async move {
+                let _ = stopped.wait_for(|s| *s).await;
+            }
+        };
+        let email = tunnus_mail::email_worker(state.db.clone(), transport, from, clock.clone(), waker);
+        let backchannel = services::backchannel::worker(state.db.clone(), clock, state.backchannel_waker.clone())
+            .map_err(|e| StartError::Config(format!("HTTP client: {e}")))?;
+        let keys = state.clone();
+        let workers = vec![
+            tokio::spawn(email.run(until_stopped())),
+            tokio::spawn(backchannel.run(until_stopped())),
+            tokio::spawn(reload_keys_periodically(keys, until_stopped())),
+        ];
 
         let addr = listener.local_addr().map_err(|e| StartError::Listen(e.to_string()))?;
         let data = web::Data::new(state.clone());
@@ -106,7 +117,7 @@ impl Server {
         let handle = server.handle();
         let served = tokio::spawn(server);
         tracing::info!(%addr, public_url = %state.config.public_url, "Tunnus is serving");
-        Ok(Self { addr, state, handle, served, stop_worker, worker })
+        Ok(Self { addr, state, handle, served, stop_workers, workers })
     }
 
     pub fn url(&self) -> String {
@@ -118,16 +129,35 @@ impl Server {
     pub async fn stop(self) {
         self.handle.stop(true).await;
         let _ = self.served.await;
-        let _ = self.stop_worker.send(true);
-        let _ = self.worker.await;
+        let _ = self.stop_workers.send(true);
+        for w in self.workers {
+            let _ = w.await;
+        }
     }
 
     /// Serves until the process is asked to stop (Ctrl-C / SIGTERM).
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        let Self { served, stop_worker, worker, .. } = self;
+        let Self { served, stop_workers, workers, .. } = self;
         let result = served.await.unwrap_or_else(|e| Err(std::io::Error::other(e)));
-        let _ = stop_worker.send(true);
-        let _ = worker.await;
+        let _ = stop_workers.send(true);
+        for w in workers {
+            let _ = w.await;
+        }
         result
+    }
+}
+
+/// Picks up signing keys rotated by `tunnus keys rotate` or another replica.
+async fn reload_keys_periodically(state: AppState, shutdown: impl std::future::Future<Output = ()>) {
+    tokio::pin!(shutdown);
+    loop {
+        tokio::select! {
+            () = &mut shutdown => break,
+            () = tokio::time::sleep(std::time::Duration::from_secs(60)) => {
+                if let Err(e) = state.provider.keys.reload(&state.db).await {
+                    tracing::warn!(error = %e, "cannot reload signing keys");
+                }
+            }
+        }
     }
 }

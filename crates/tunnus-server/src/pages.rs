@@ -172,6 +172,8 @@ pub struct SignOutPage {
     pub tr: Tr,
     pub nav: Nav,
     pub csrf: String,
+    /// End-session parameters carried through the confirmation.
+    pub params: Vec<(String, String)>,
 }
 
 impl SignOutPage {
@@ -280,4 +282,29 @@ pub fn link_problem(tr: &Tr, p: LinkProblem) -> String {
         LinkProblem::Expired => "link-expired",
         LinkProblem::AlreadyUsed => "link-used",
     })
+}
+
+#[derive(Template)]
+#[template(path = "consent.html")]
+pub struct ConsentPage {
+    pub tr: Tr,
+    pub nav: Nav,
+    pub csrf: String,
+    pub id: String,
+    pub client_name: String,
+    pub scopes: Vec<String>,
+}
+
+impl ConsentPage {
+    pub fn nav(&self) -> Nav {
+        self.nav.clone()
+    }
+}
+
+/// The OAuth 2.0 Form Post Response Mode page: submits itself to the client.
+#[derive(Template)]
+#[template(path = "form_post.html")]
+pub struct FormPostPage {
+    pub action: String,
+    pub fields: Vec<(String, String)>,
 }

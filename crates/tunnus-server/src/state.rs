@@ -33,6 +33,10 @@ pub struct AppState {
     pub mail_waker: Arc<Notify>,
     /// The development outbox page is on (emails stay on this machine).
     pub dev_outbox: bool,
+    /// The OpenID Connect protocol.
+    pub provider: tunnus_oidc::Provider,
+    /// Wakes the back-channel logout worker.
+    pub backchannel_waker: Arc<Notify>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -65,7 +69,17 @@ impl AppState {
         let hasher = PasswordHasher::new(config.argon2).map_err(|e| StartError::Config(e.to_string()))?;
         let secret_key = load_secret_key(&config)?;
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
-        let dev_outbox = config.mail.smtp.is_none();
+        // Emails carry live links: list them only while they stay on this machine.
+        let dev_outbox = config.mail.smtp.is_none() && is_loopback_url(&config.public_url);
+        let provider = tunnus_oidc::Provider::new(
+            db.clone(),
+            ephemeral.clone(),
+            clock.clone(),
+            config.oidc.settings(&config.public_url),
+            secret_key.clone(),
+        )
+        .await
+        .map_err(|e| StartError::Database(format!("signing keys: {e}")))?;
         Ok(Self {
             config: Arc::new(config),
             db,
@@ -76,6 +90,8 @@ impl AppState {
             secret_key,
             mail_waker,
             dev_outbox,
+            provider,
+            backchannel_waker: Arc::new(Notify::new()),
         })
     }
 
@@ -98,6 +114,10 @@ impl AppState {
             .await
             .map_err(|e| crate::error::AppError::internal(format!("hashing task: {e}")))
     }
+}
+
+fn is_loopback_url(url: &str) -> bool {
+    url::Url::parse(url).is_ok_and(|u| matches!(u.host_str(), Some("localhost" | "127.0.0.1" | "[::1]")))
 }
 
 /// The configured key, or in the embedded default one generated into

@@ -5,11 +5,16 @@
 //! rows into `tunnus-core` types; the business rules stay in the callers.
 
 pub mod audit;
+pub mod clients;
+pub mod consents;
 pub mod db;
 pub mod ephemeral;
 pub mod error;
 pub mod outbox;
+pub mod outbox_worker;
+pub mod refresh_tokens;
 pub mod schema;
+pub mod signing_keys;
 pub mod terms;
 pub mod testing;
 pub mod time_conv;

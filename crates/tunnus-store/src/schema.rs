@@ -84,4 +84,74 @@ diesel::table! {
 
 diesel::joinable!(terms_acceptances -> users (user_id));
 diesel::joinable!(action_tokens -> users (user_id));
-diesel::allow_tables_to_appear_in_same_query!(users, terms_documents, terms_acceptances, action_tokens);
+diesel::allow_tables_to_appear_in_same_query!(
+    users,
+    terms_documents,
+    terms_acceptances,
+    action_tokens,
+    clients,
+    refresh_tokens,
+    consents
+);
+
+diesel::table! {
+    clients (id) {
+        id -> Text,
+        name -> Text,
+        kind -> Text,
+        secret_hash -> Nullable<Text>,
+        auth_method -> Text,
+        jwks -> Nullable<Text>,
+        redirect_uris -> Text,
+        post_logout_redirect_uris -> Text,
+        backchannel_logout_uri -> Nullable<Text>,
+        grant_types -> Text,
+        scopes -> Text,
+        strict_scopes -> Bool,
+        first_party -> Bool,
+        id_token_alg -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    signing_keys (kid) {
+        kid -> Text,
+        alg -> Text,
+        state -> Text,
+        private_jwe -> Text,
+        public_jwk -> Text,
+        created_at -> Timestamp,
+        activated_at -> Nullable<Timestamp>,
+        retired_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    refresh_tokens (token_hash) {
+        token_hash -> Text,
+        family_id -> Text,
+        client_id -> Text,
+        user_id -> Text,
+        scopes -> Text,
+        sid -> Nullable<Text>,
+        offline -> Bool,
+        auth_time -> Timestamp,
+        amr -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        family_expires_at -> Timestamp,
+        rotated_at -> Nullable<Timestamp>,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    consents (user_id, client_id) {
+        user_id -> Text,
+        client_id -> Text,
+        scopes -> Text,
+        granted_at -> Timestamp,
+    }
+}

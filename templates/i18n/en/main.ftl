@@ -159,3 +159,19 @@ email-reset-password-button = Choose a new password
 email-account-exists-subject = Your Tunnus account
 email-account-exists-body = Someone tried to create a Tunnus account with this email address, but you already have one. If it was you, sign in, or reset your password if you have forgotten it.
 email-account-exists-button = Sign in
+
+## Authorization
+authorize-error-title = This sign-in request cannot be used
+authorize-error-body = The application that sent you here made a request Tunnus cannot accept ({ $error }: { $description }). Go back to the application and try again.
+authorize-expired-title = This sign-in request has expired
+authorize-expired-body = Go back to the application and start signing in again.
+consent-title = Allow access?
+consent-intro = would like to:
+consent-allow = Allow
+consent-deny = Deny
+consent-revocable = You can withdraw this permission later from your profile.
+scope-openid = know who you are (your Tunnus identifier)
+scope-profile = see your name, country and language
+scope-email = see your email address
+scope-offline-access = stay signed in and act for you while you are away
+logout-error-title = This sign-out request cannot be used

@@ -41,6 +41,8 @@ async fn home(req: HttpRequest, state: web::Data<AppState>, csrf: Csrf) -> Resul
 pub struct NextQuery {
     next: String,
     login_hint: String,
+    /// Set when the relying party asked for a fresh sign-in (prompt=login, max_age).
+    reauth: String,
 }
 
 async fn sign_in_page(
@@ -50,7 +52,7 @@ async fn sign_in_page(
     query: web::Query<NextQuery>,
 ) -> Result<HttpResponse, AppError> {
     let next = safe_next(&query.next);
-    if signed_in(&req, &state).await?.is_some() {
+    if query.reauth != "1" && signed_in(&req, &state).await?.is_some() {
         return Ok(HttpResponse::SeeOther().insert_header(("Location", next)).finish());
     }
     html(&SignInPage {
@@ -248,12 +250,69 @@ async fn resend(
     )
 }
 
+/// The OpenID Connect end-session parameters of a `/logout` request.
+const END_SESSION_PARAMS: [&str; 5] = ["id_token_hint", "post_logout_redirect_uri", "state", "client_id", "ui_locales"];
+
+fn end_session_pairs(pairs: Vec<(String, String)>) -> Vec<(String, String)> {
+    pairs.into_iter().filter(|(k, _)| END_SESSION_PARAMS.contains(&k.as_str())).collect()
+}
+
+/// `GET /logout`: the hosted sign-out, or RP-initiated logout. With a valid
+/// `id_token_hint` for this very session the person is signed out at once;
+/// otherwise they are asked first (a stray link must not sign anyone out).
 async fn sign_out_page(req: HttpRequest, state: web::Data<AppState>, csrf: Csrf) -> Result<HttpResponse, AppError> {
     let tr = tr(&req);
-    match signed_in(&req, &state).await? {
-        Some((_, user)) => html(&SignOutPage { tr, nav: nav(Some(&user), &csrf), csrf: csrf.token().to_owned() }),
-        None => signed_out_page(&req, &csrf, None),
+    let pairs = match super::oidc::parse_pairs(req.query_string().as_bytes()) {
+        Ok(p) => end_session_pairs(p),
+        Err(_) => return Err(AppError::BadRequest),
+    };
+    let request = match state.provider.end_session_request(pairs.clone()).await {
+        Ok(r) => r,
+        Err(e) => return logout_error(&req, &csrf, &e),
+    };
+    let signed = signed_in(&req, &state).await?;
+    let Some((session, user)) = signed else {
+        return finish_sign_out(&req, &csrf, &request, None);
+    };
+    let hint_matches = request.hint_sid.as_deref() == Some(session.sid.as_str())
+        || (request.hint_sid.is_none() && request.hint_sub.as_deref() == Some(user.id.as_str()));
+    if hint_matches {
+        sessions::end(&state, session_cookie(&req, &state).as_deref()).await?;
+        return finish_sign_out(&req, &csrf, &request, Some(removal_cookie(&state)));
     }
+    html(&SignOutPage { tr, nav: nav(Some(&user), &csrf), csrf: csrf.token().to_owned(), params: pairs })
+}
+
+fn logout_error(req: &HttpRequest, csrf: &Csrf, e: &tunnus_oidc::OAuthError) -> Result<HttpResponse, AppError> {
+    let tr = tr(req);
+    html_status(
+        StatusCode::BAD_REQUEST,
+        &MessagePage {
+            tr,
+            nav: nav(None, csrf),
+            title: tr.t("logout-error-title"),
+            body: tr.t_with("authorize-error-body", &[("error", e.code.as_str()), ("description", &e.description)]),
+            link: None,
+        },
+    )
+}
+
+/// After signing out: back to the relying party if it asked (and is
+/// registered for it), or the signed-out page.
+fn finish_sign_out(
+    req: &HttpRequest,
+    csrf: &Csrf,
+    request: &tunnus_oidc::logout::EndSession,
+    cookie: Option<actix_web::cookie::Cookie<'static>>,
+) -> Result<HttpResponse, AppError> {
+    if let Some(location) = request.redirect() {
+        let mut response = HttpResponse::SeeOther().insert_header(("Location", location)).finish();
+        if let Some(c) = cookie {
+            response.add_removal_cookie(&c).map_err(|e| AppError::internal(e.to_string()))?;
+        }
+        return Ok(response);
+    }
+    signed_out_page(req, csrf, cookie)
 }
 
 fn signed_out_page(
@@ -276,21 +335,21 @@ fn signed_out_page(
     Ok(response)
 }
 
-#[derive(Deserialize, Default)]
-#[serde(default)]
-pub struct CsrfForm {
-    csrf: String,
-}
-
 async fn sign_out(
     req: HttpRequest,
     state: web::Data<AppState>,
     csrf: Csrf,
-    form: web::Form<CsrfForm>,
+    form: web::Form<Vec<(String, String)>>,
 ) -> Result<HttpResponse, AppError> {
-    csrf.verify(&form.csrf)?;
+    let pairs = form.into_inner();
+    let token = pairs.iter().find(|(k, _)| k == "csrf").map(|(_, v)| v.as_str()).unwrap_or("");
+    csrf.verify(token)?;
+    let request = match state.provider.end_session_request(end_session_pairs(pairs.clone())).await {
+        Ok(r) => r,
+        Err(e) => return logout_error(&req, &csrf, &e),
+    };
     if let Some(session) = sessions::end(&state, session_cookie(&req, &state).as_deref()).await? {
         tracing::info!(sid = %session.sid, "signed out");
     }
-    signed_out_page(&req, &csrf, Some(removal_cookie(&state)))
+    finish_sign_out(&req, &csrf, &request, Some(removal_cookie(&state)))
 }

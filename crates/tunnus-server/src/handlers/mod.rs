@@ -1,6 +1,8 @@
 //! Thin HTTP handlers: parse input, call one service, pick the page.
 
 pub mod account;
+pub mod authorize;
+pub mod oidc;
 pub mod password;
 pub mod system;
 
@@ -71,13 +73,15 @@ pub fn safe_next(next: &str) -> String {
     let ok = next.starts_with('/')
         && !next.starts_with("//")
         && !next.contains('\\')
-        && next.len() <= 2048
+        && next.len() <= 4096
         && !next.chars().any(char::is_control);
     if ok { next.to_owned() } else { "/".to_owned() }
 }
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     account::configure(cfg);
+    authorize::configure(cfg);
+    oidc::configure(cfg);
     password::configure(cfg);
     system::configure(cfg);
 }

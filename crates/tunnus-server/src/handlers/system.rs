@@ -11,11 +11,13 @@ use crate::pages::{LegalPage, OutboxPage, OutboxRow, html};
 use crate::state::AppState;
 
 const CSS: &str = include_str!("../../../../static/tunnus.css");
+const FORM_POST_JS: &str = include_str!("../../../../static/form_post.js");
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/healthz", web::get().to(healthz))
         .route("/readyz", web::get().to(readyz))
         .route("/static/tunnus.css", web::get().to(css))
+        .route("/static/form_post.js", web::get().to(form_post_js))
         .route("/legal/terms", web::get().to(|r, s, c| legal(r, s, c, TermsKind::Terms)))
         .route("/legal/privacy", web::get().to(|r, s, c| legal(r, s, c, TermsKind::Privacy)))
         .route("/dev/outbox", web::get().to(dev_outbox));
@@ -46,6 +48,13 @@ async fn css() -> HttpResponse {
         .content_type("text/css; charset=utf-8")
         .insert_header(("Cache-Control", "public, max-age=3600"))
         .body(CSS)
+}
+
+async fn form_post_js() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/javascript; charset=utf-8")
+        .insert_header(("Cache-Control", "public, max-age=3600"))
+        .body(FORM_POST_JS)
 }
 
 async fn legal(

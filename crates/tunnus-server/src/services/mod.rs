@@ -4,5 +4,7 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod backchannel;
+pub mod clients;
 pub mod sessions;
 pub mod throttle;

@@ -8,6 +8,8 @@ use std::time::Duration;
 use tunnus_core::session::SsoSession;
 use tunnus_core::{SecretToken, TokenHash, UserId};
 
+use tunnus_oidc::Provider;
+
 use crate::error::AppError;
 use crate::services::audit::Origin;
 use crate::state::AppState;
@@ -47,6 +49,7 @@ pub async fn create(state: &AppState, user: &UserId, amr: &[&str], origin: &Orig
     let hash = secret.hash();
     let life = Duration::from_secs(state.session_lifetime().absolute.whole_seconds().unsigned_abs());
     state.ephemeral.put(&session_key(&hash), &value, ttl(state, &session)).await?;
+    state.ephemeral.put(&Provider::sid_key(&session.sid), hash.as_str(), ttl(state, &session)).await?;
     state.ephemeral.set_add(&index_key(user), hash.as_str(), life).await?;
     Ok(secret.expose().to_owned())
 }
@@ -73,6 +76,7 @@ pub async fn current(state: &AppState, cookie: Option<&str>) -> Result<Option<Ss
         session.last_seen = now;
         let value = serde_json::to_string(&session).map_err(|e| AppError::internal(e.to_string()))?;
         state.ephemeral.put(&key, &value, ttl(state, &session)).await?;
+        state.ephemeral.put(&Provider::sid_key(&session.sid), secret.hash().as_str(), ttl(state, &session)).await?;
     }
     Ok(Some(session))
 }
@@ -89,8 +93,50 @@ pub async fn end(state: &AppState, cookie: Option<&str>) -> Result<Option<SsoSes
     let session = serde_json::from_str::<SsoSession>(&raw).ok();
     if let Some(s) = &session {
         state.ephemeral.set_remove(&index_key(&s.user_id), hash.as_str()).await?;
+        after_end(state, s).await?;
     }
     Ok(session)
+}
+
+/// What ending a session sets off: its `sid` stops counting as alive, its
+/// session-bound refresh tokens are revoked, and every relying party with a
+/// back-channel URI that signed in through it is told (through the outbox).
+async fn after_end(state: &AppState, session: &SsoSession) -> Result<(), AppError> {
+    state.ephemeral.delete(&Provider::sid_key(&session.sid)).await?;
+    let deliveries = state
+        .provider
+        .session_ended(&session.sid, session.user_id.as_str())
+        .await
+        .map_err(|e| AppError::internal(e.to_string()))?;
+    if deliveries.is_empty() {
+        return Ok(());
+    }
+    let now = state.clock.now();
+    state
+        .db
+        .write(move |c| {
+            for d in &deliveries {
+                let payload = serde_json::to_string(d).map_err(|e| tunnus_store::StoreError::corrupt(e.to_string()))?;
+                tunnus_store::outbox::enqueue(c, BACKCHANNEL_KIND, &d.uri, &payload, now)?;
+            }
+            Ok(())
+        })
+        .await?;
+    state.backchannel_waker.notify_one();
+    Ok(())
+}
+
+/// The outbox kind of back-channel logout deliveries.
+pub const BACKCHANNEL_KIND: &str = "backchannel_logout";
+
+/// The protocol's view of a session.
+pub fn authenticated(session: &SsoSession) -> tunnus_oidc::provider::Authenticated {
+    tunnus_oidc::provider::Authenticated {
+        user_id: session.user_id.clone(),
+        auth_time: session.auth_time,
+        amr: session.amr.clone(),
+        sid: session.sid.clone(),
+    }
 }
 
 /// Ends every session of a person (after a password reset).
@@ -98,7 +144,11 @@ pub async fn end_all(state: &AppState, user: &UserId) -> Result<usize, AppError>
     let index = index_key(user);
     let hashes = state.ephemeral.set_members(&index).await?;
     for hash in &hashes {
-        state.ephemeral.delete(&session_key(&TokenHash::from_stored(hash.clone()))).await?;
+        if let Some(raw) = state.ephemeral.take(&session_key(&TokenHash::from_stored(hash.clone()))).await?
+            && let Ok(session) = serde_json::from_str::<SsoSession>(&raw)
+        {
+            after_end(state, &session).await?;
+        }
     }
     state.ephemeral.delete(&index).await?;
     Ok(hashes.len())

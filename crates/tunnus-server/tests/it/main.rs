@@ -7,4 +7,6 @@
 mod bad_input;
 mod browser;
 mod lifecycle;
+mod oidc;
+mod rp;
 mod support;

@@ -110,6 +110,11 @@ impl TestApp {
         &self.server.as_ref().unwrap().state
     }
 
+    pub fn clock_now_unix(&self) -> i64 {
+        use tunnus_core::Clock as _;
+        self.clock.now().unix_timestamp()
+    }
+
     pub fn browser(&self) -> Browser {
         Browser::new(&self.url)
     }

@@ -1,0 +1,46 @@
+//! Which claims about a person a set of scopes releases (OIDC Core §5.4).
+
+use serde_json::{Map, Value, json};
+use tunnus_core::User;
+use tunnus_core::scope::{EMAIL, PROFILE, Scopes};
+
+/// Claims for `scopes`, for the ID token and userinfo. `sub` is always there.
+pub fn user_claims(user: &User, scopes: &Scopes) -> Map<String, Value> {
+    let mut claims = Map::new();
+    claims.insert("sub".into(), json!(user.id.as_str()));
+    if scopes.contains(PROFILE) {
+        claims.insert("name".into(), json!(user.display_name()));
+        claims.insert("given_name".into(), json!(user.given_name));
+        claims.insert("family_name".into(), json!(user.family_name));
+        if let Some(lang) = &user.preferred_language {
+            claims.insert("locale".into(), json!(lang));
+        }
+        claims.insert("updated_at".into(), json!(user.updated_at.unix_timestamp()));
+    }
+    if scopes.contains(EMAIL) {
+        claims.insert("email".into(), json!(user.email.as_str()));
+        claims.insert("email_verified".into(), json!(user.email_verified_at.is_some()));
+    }
+    claims
+}
+
+/// Every claim Tunnus can release (for discovery).
+pub const SUPPORTED: [&str; 17] = [
+    "iss",
+    "sub",
+    "aud",
+    "exp",
+    "iat",
+    "auth_time",
+    "nonce",
+    "acr",
+    "amr",
+    "azp",
+    "sid",
+    "name",
+    "given_name",
+    "family_name",
+    "locale",
+    "email",
+    "email_verified",
+];

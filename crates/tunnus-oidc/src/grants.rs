@@ -1,0 +1,354 @@
+//! The token endpoint's grants (RFC 6749 §4.1.3, §4.4, §6; RFC 7636 §4.6)
+//! and the tokens they mint: a JWT access token (RFC 9068), an ID token
+//! (OIDC Core §2) and an opaque, rotating refresh token.
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use josekit::jwt::JwtPayload;
+use serde::Serialize;
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+use time::OffsetDateTime;
+use tunnus_core::client::{Client, ClientKind, GrantType};
+use tunnus_core::scope::{OFFLINE_ACCESS, OPENID, ScopeError, Scopes};
+use tunnus_core::{SecretToken, User, UserId, UserStatus};
+use tunnus_store::refresh_tokens::{self, RefreshRecord};
+use tunnus_store::users;
+
+use crate::authorize::{CodeGrant, code_key, pkce_syntax_ok, used_code_key};
+use crate::claims::user_claims;
+use crate::error::{ErrorCode, OAuthError, OAuthResult};
+use crate::keys::half_hash;
+use crate::params::Params;
+use crate::provider::Provider;
+
+/// The `acr` of a password sign-in.
+pub const ACR_PASSWORD: &str = "urn:tunnus:acr:password";
+
+/// A successful token response (RFC 6749 §5.1).
+#[derive(Debug, Clone, Serialize)]
+pub struct TokenResponse {
+    pub access_token: String,
+    pub token_type: &'static str,
+    pub expires_in: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id_token: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<String>,
+    pub scope: String,
+}
+
+/// How and when the person authenticated, carried from sign-in into every token.
+#[derive(Debug, Clone)]
+struct AuthContext {
+    auth_time: OffsetDateTime,
+    amr: Vec<String>,
+    sid: Option<String>,
+}
+
+fn unix(t: OffsetDateTime) -> std::time::SystemTime {
+    std::time::UNIX_EPOCH + std::time::Duration::from_secs(t.unix_timestamp().max(0).unsigned_abs())
+}
+
+pub fn revoked_family_key(family: &str) -> String {
+    format!("revoked-family:{family}")
+}
+
+impl Provider {
+    /// `POST /token`.
+    pub async fn token(&self, authorization: Option<&str>, raw: Vec<(String, String)>) -> OAuthResult<TokenResponse> {
+        let params = Params::from_pairs(raw)?;
+        let grant = params.require("grant_type")?;
+        let grant = GrantType::parse(grant)
+            .ok_or_else(|| OAuthError::new(ErrorCode::UnsupportedGrantType, "unsupported grant_type"))?;
+        let client = self.authenticate_client(authorization, &params).await?;
+        if !client.allows(grant) {
+            return Err(OAuthError::new(ErrorCode::UnauthorizedClient, "this client may not use this grant"));
+        }
+        match grant {
+            GrantType::AuthorizationCode => self.exchange_code(&client, &params).await,
+            GrantType::RefreshToken => self.refresh(&client, &params).await,
+            GrantType::ClientCredentials => self.client_credentials(&client, &params).await,
+        }
+    }
+
+    /// Remembers a refresh-token family as revoked for as long as access
+    /// tokens from it could still be presented.
+    pub(crate) async fn deny_family(&self, family: &str) -> OAuthResult<()> {
+        let ttl = std::time::Duration::from_secs(self.settings.access_token_ttl.whole_seconds().unsigned_abs() + 60);
+        self.ephemeral.put(&revoked_family_key(family), "1", ttl).await?;
+        Ok(())
+    }
+
+    async fn revoke_family(&self, family: &str) -> OAuthResult<()> {
+        let (f, now) = (family.to_owned(), self.clock.now());
+        self.db.write(move |c| refresh_tokens::revoke_family(c, &f, now)).await?;
+        self.deny_family(family).await
+    }
+
+    async fn active_user(&self, id: &str) -> OAuthResult<User> {
+        let id = UserId::from_stored(id.to_owned());
+        let user = self.db.read(move |c| users::find_by_id(c, &id)).await?;
+        user.filter(|u| u.status == UserStatus::Active)
+            .ok_or_else(|| OAuthError::invalid_grant("the account is not active"))
+    }
+
+    async fn exchange_code(&self, client: &Client, params: &Params) -> OAuthResult<TokenResponse> {
+        let code = params.require("code")?;
+        let code =
+            SecretToken::from_presented(code).ok_or_else(|| OAuthError::invalid_grant("unknown or expired code"))?;
+        let hash = code.hash();
+        let Some(raw) = self.ephemeral.take(&code_key(&hash)).await? else {
+            // A second use of a code: revoke what the first use obtained (RFC 6749 §4.1.2).
+            if let Some(family) = self.ephemeral.get(&used_code_key(&hash)).await? {
+                tracing::warn!(client_id = %client.id, "authorization code replayed; revoking its tokens");
+                self.revoke_family(&family).await?;
+                return Err(OAuthError::invalid_grant("the code was already used"));
+            }
+            return Err(OAuthError::invalid_grant("unknown or expired code"));
+        };
+        let grant: CodeGrant = serde_json::from_str(&raw).map_err(|e| OAuthError::server(e.to_string()))?;
+        let family = uuid::Uuid::now_v7().to_string();
+        self.ephemeral.put(&used_code_key(&hash), &family, std::time::Duration::from_secs(600)).await?;
+        if grant.client_id != client.id.as_str() {
+            return Err(OAuthError::invalid_grant("the code was issued to another client"));
+        }
+        if params.get("redirect_uri") != Some(grant.redirect_uri.as_str()) {
+            return Err(OAuthError::invalid_grant("redirect_uri does not match the authorization request"));
+        }
+        match (&grant.code_challenge, params.get("code_verifier")) {
+            (Some(challenge), Some(verifier)) => {
+                let computed = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
+                if !pkce_syntax_ok(verifier)
+                    || !tunnus_core::secret::constant_time_eq(computed.as_bytes(), challenge.as_bytes())
+                {
+                    return Err(OAuthError::invalid_grant("code_verifier does not match the code_challenge"));
+                }
+            }
+            (Some(_), None) => return Err(OAuthError::invalid_grant("code_verifier is missing")),
+            // A verifier for a code issued without PKCE is a downgrade attempt (RFC 9700 §2.1.1).
+            (None, Some(_)) => return Err(OAuthError::invalid_grant("the authorization request did not use PKCE")),
+            (None, None) => {}
+        }
+        let user = self.active_user(&grant.user_id).await?;
+        let scopes = Scopes::parse(&grant.scopes).unwrap_or_default();
+        let auth = AuthContext {
+            auth_time: OffsetDateTime::from_unix_timestamp(grant.auth_time).unwrap_or(OffsetDateTime::UNIX_EPOCH),
+            amr: grant.amr.clone(),
+            sid: Some(grant.sid.clone()),
+        };
+        let refresh = client.allows(GrantType::RefreshToken);
+        self.mint(client, &user, &scopes, &auth, grant.nonce.as_deref(), &family, refresh.then_some(None)).await
+    }
+
+    async fn refresh(&self, client: &Client, params: &Params) -> OAuthResult<TokenResponse> {
+        let presented = params.require("refresh_token")?;
+        let token =
+            SecretToken::from_presented(presented).ok_or_else(|| OAuthError::invalid_grant("unknown refresh token"))?;
+        let hash = token.hash();
+        let h = hash.clone();
+        let record = self
+            .db
+            .read(move |c| refresh_tokens::find(c, &h))
+            .await?
+            .ok_or_else(|| OAuthError::invalid_grant("unknown refresh token"))?;
+        let now = self.clock.now();
+        if record.client_id != client.id.as_str() {
+            return Err(OAuthError::invalid_grant("the refresh token was issued to another client"));
+        }
+        if record.revoked_at.is_some() {
+            return Err(OAuthError::invalid_grant("the refresh token was revoked"));
+        }
+        if record.rotated_at.is_some() {
+            tracing::warn!(client_id = %client.id, family = %record.family_id, "refresh token reused; revoking the family");
+            self.revoke_family(&record.family_id).await?;
+            return Err(OAuthError::invalid_grant("the refresh token was already used; the grant is revoked"));
+        }
+        if now >= record.expires_at || now >= record.family_expires_at {
+            return Err(OAuthError::invalid_grant("the refresh token has expired"));
+        }
+        if !record.offline {
+            let alive = match &record.sid {
+                Some(sid) => self.session_alive(sid).await?,
+                None => false,
+            };
+            if !alive {
+                return Err(OAuthError::invalid_grant("the sign-in session has ended"));
+            }
+        }
+        let granted = Scopes::parse(&record.scopes).unwrap_or_default();
+        let scopes = match params.get("scope") {
+            None => granted.clone(),
+            Some(s) => {
+                let asked =
+                    Scopes::parse(s).map_err(|_| OAuthError::new(ErrorCode::InvalidScope, "scope is malformed"))?;
+                if !asked.is_subset(&granted) {
+                    return Err(OAuthError::new(ErrorCode::InvalidScope, "a refresh cannot widen the scope"));
+                }
+                asked
+            }
+        };
+        let user = self.active_user(&record.user_id).await?;
+        let auth = AuthContext {
+            auth_time: record.auth_time,
+            amr: serde_json::from_str(&record.amr).unwrap_or_default(),
+            sid: record.sid.clone(),
+        };
+        self.mint(client, &user, &scopes, &auth, None, &record.family_id.clone(), Some(Some((hash, record)))).await
+    }
+
+    async fn client_credentials(&self, client: &Client, params: &Params) -> OAuthResult<TokenResponse> {
+        if client.kind != ClientKind::Confidential {
+            return Err(OAuthError::new(ErrorCode::UnauthorizedClient, "public clients cannot use client credentials"));
+        }
+        let asked = Scopes::parse(params.get("scope").unwrap_or(""))
+            .map_err(|_| OAuthError::new(ErrorCode::InvalidScope, "scope is malformed"))?;
+        let scopes = match asked.restrict_to(&client.scopes, client.strict_scopes) {
+            Ok(s) => Scopes::from_iter(s.iter().filter(|s| *s != OPENID && *s != OFFLINE_ACCESS)),
+            Err(ScopeError::NotAllowed(names)) => {
+                return Err(OAuthError::new(
+                    ErrorCode::InvalidScope,
+                    format!("scopes not allowed: {}", names.join(" ")),
+                ));
+            }
+            Err(ScopeError::Malformed) => return Err(OAuthError::new(ErrorCode::InvalidScope, "scope is malformed")),
+        };
+        let now = self.clock.now();
+        let mut at = JwtPayload::new();
+        at.set_issuer(&self.settings.issuer);
+        at.set_subject(client.id.as_str());
+        at.set_audience(vec![client.id.as_str()]);
+        at.set_issued_at(&unix(now));
+        at.set_expires_at(&unix(now + self.settings.access_token_ttl));
+        at.set_jwt_id(uuid::Uuid::now_v7().to_string());
+        at.set_claim("client_id", Some(json!(client.id.as_str()))).map_err(|e| OAuthError::server(e.to_string()))?;
+        at.set_claim("scope", Some(json!(scopes.to_param()))).map_err(|e| OAuthError::server(e.to_string()))?;
+        let access_token = self.keys.sign(client.id_token_alg, "at+jwt", &at)?;
+        Ok(TokenResponse {
+            access_token,
+            token_type: "Bearer",
+            expires_in: self.settings.access_token_ttl.whole_seconds(),
+            id_token: None,
+            refresh_token: None,
+            scope: scopes.to_param(),
+        })
+    }
+
+    /// Mints the tokens of a code exchange or refresh. `refresh`: `None` for
+    /// no refresh token, `Some(None)` for a new family, `Some(Some(old))` to
+    /// rotate `old` within its family.
+    #[allow(clippy::too_many_arguments)]
+    async fn mint(
+        &self,
+        client: &Client,
+        user: &User,
+        scopes: &Scopes,
+        auth: &AuthContext,
+        nonce: Option<&str>,
+        family: &str,
+        refresh: Option<Option<(tunnus_core::TokenHash, RefreshRecord)>>,
+    ) -> OAuthResult<TokenResponse> {
+        let now = self.clock.now();
+        let s = &self.settings;
+        let set = |p: &mut JwtPayload, k: &str, v: Value| {
+            p.set_claim(k, Some(v)).map_err(|e| OAuthError::server(e.to_string()))
+        };
+
+        let mut at = JwtPayload::new();
+        at.set_issuer(&s.issuer);
+        at.set_subject(user.id.as_str());
+        at.set_audience(vec![client.id.as_str()]);
+        at.set_issued_at(&unix(now));
+        at.set_expires_at(&unix(now + s.access_token_ttl));
+        at.set_jwt_id(uuid::Uuid::now_v7().to_string());
+        set(&mut at, "client_id", json!(client.id.as_str()))?;
+        set(&mut at, "scope", json!(scopes.to_param()))?;
+        set(&mut at, "auth_time", json!(auth.auth_time.unix_timestamp()))?;
+        set(&mut at, "gid", json!(family))?;
+        if let Some(sid) = &auth.sid {
+            set(&mut at, "sid", json!(sid))?;
+        }
+        let access_token = self.keys.sign(client.id_token_alg, "at+jwt", &at)?;
+
+        let id_token = if scopes.contains(OPENID) {
+            let mut id = JwtPayload::new();
+            for (k, v) in user_claims(user, scopes) {
+                set(&mut id, &k, v)?;
+            }
+            id.set_issuer(&s.issuer);
+            id.set_audience(vec![client.id.as_str()]);
+            id.set_issued_at(&unix(now));
+            id.set_expires_at(&unix(now + s.id_token_ttl));
+            set(&mut id, "azp", json!(client.id.as_str()))?;
+            set(&mut id, "auth_time", json!(auth.auth_time.unix_timestamp()))?;
+            set(&mut id, "amr", json!(auth.amr))?;
+            set(&mut id, "acr", json!(ACR_PASSWORD))?;
+            set(&mut id, "at_hash", json!(half_hash(client.id_token_alg, &access_token)))?;
+            if let Some(n) = nonce {
+                set(&mut id, "nonce", json!(n))?;
+            }
+            if let Some(sid) = &auth.sid {
+                set(&mut id, "sid", json!(sid))?;
+            }
+            Some(self.keys.sign(client.id_token_alg, "JWT", &id)?)
+        } else {
+            None
+        };
+
+        let refresh_token = match refresh {
+            None => None,
+            Some(previous) => {
+                let offline = previous.as_ref().map_or(scopes.contains(OFFLINE_ACCESS), |(_, r)| r.offline);
+                let (sliding, absolute) = if offline {
+                    (s.offline_refresh_sliding, s.offline_refresh_absolute)
+                } else {
+                    (s.session_refresh_sliding, s.session_refresh_absolute)
+                };
+                let secret = SecretToken::generate(&mut rand::rng());
+                let family_expires_at = previous.as_ref().map_or(now + absolute, |(_, r)| r.family_expires_at);
+                let record = RefreshRecord {
+                    family_id: family.to_owned(),
+                    client_id: client.id.to_string(),
+                    user_id: user.id.to_string(),
+                    scopes: previous.as_ref().map_or_else(|| scopes.to_param(), |(_, r)| r.scopes.clone()),
+                    sid: auth.sid.clone(),
+                    offline,
+                    auth_time: auth.auth_time,
+                    amr: serde_json::to_string(&auth.amr).unwrap_or_else(|_| "[]".into()),
+                    created_at: now,
+                    expires_at: (now + sliding).min(family_expires_at),
+                    family_expires_at,
+                    rotated_at: None,
+                    revoked_at: None,
+                };
+                let new_hash = secret.hash();
+                let rotated = self
+                    .db
+                    .write(move |c| {
+                        if let Some((old, _)) = &previous
+                            && !refresh_tokens::mark_rotated(c, old, now)?
+                        {
+                            return Ok(false);
+                        }
+                        refresh_tokens::insert(c, &new_hash, &record)?;
+                        Ok(true)
+                    })
+                    .await?;
+                if !rotated {
+                    // Another request rotated this token first: a reuse.
+                    self.revoke_family(family).await?;
+                    return Err(OAuthError::invalid_grant("the refresh token was already used; the grant is revoked"));
+                }
+                Some(secret.expose().to_owned())
+            }
+        };
+        Ok(TokenResponse {
+            access_token,
+            token_type: "Bearer",
+            expires_in: s.access_token_ttl.whole_seconds(),
+            id_token,
+            refresh_token,
+            scope: scopes.to_param(),
+        })
+    }
+}

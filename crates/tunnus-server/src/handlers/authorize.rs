@@ -1,0 +1,252 @@
+//! The authorization endpoint in the browser: validate the request, keep
+//! it while the person signs in or consents, then send them back to the
+//! relying party with a code. With a live session and nothing to ask, no
+//! page is shown at all — that is single sign-on.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde::{Deserialize, Serialize};
+use std::time::Duration;
+use tunnus_core::SecretToken;
+use tunnus_oidc::authorize::{AuthorizationResponse, AuthorizeError, Decision, ResponseMode};
+
+use super::oidc::{form_pairs, parse_pairs};
+use super::{nav, signed_in, tr};
+use crate::error::AppError;
+use crate::http::csrf::Csrf;
+use crate::pages::{ConsentPage, FormPostPage, MessagePage, html, html_status, render};
+use crate::services::sessions::authenticated;
+use crate::state::AppState;
+
+/// How long a person has to sign in or consent before the request is forgotten.
+const PENDING_TTL: Duration = Duration::from_secs(30 * 60);
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/authorize", web::get().to(authorize_get))
+        .route("/authorize", web::post().to(authorize_post))
+        .route("/authorize/continue", web::get().to(resume))
+        .route("/authorize/consent", web::post().to(consent));
+}
+
+/// A request waiting for the person.
+#[derive(Serialize, Deserialize)]
+struct Pending {
+    params: Vec<(String, String)>,
+    /// When the request arrived: a sign-in after this is "fresh" (prompt=login, max_age).
+    created_at: i64,
+}
+
+fn pending_key(id: &str) -> String {
+    format!("authz:{}", tunnus_core::TokenHash::of(id).as_str())
+}
+
+async fn authorize_get(req: HttpRequest, state: web::Data<AppState>, csrf: Csrf) -> Result<HttpResponse, AppError> {
+    let pairs = match parse_pairs(req.query_string().as_bytes()) {
+        Ok(p) => p,
+        Err(e) => return error_page(&req, &csrf, &e),
+    };
+    start(req, state, csrf, pairs).await
+}
+
+async fn authorize_post(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    csrf: Csrf,
+    body: web::Bytes,
+) -> Result<HttpResponse, AppError> {
+    let pairs = match form_pairs(&req, &body) {
+        Ok(p) => p,
+        Err(e) => return error_page(&req, &csrf, &e),
+    };
+    start(req, state, csrf, pairs).await
+}
+
+async fn start(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    csrf: Csrf,
+    pairs: Vec<(String, String)>,
+) -> Result<HttpResponse, AppError> {
+    // Validate first: a bad request is answered now, not after a sign-in.
+    if let Err(e) = state.provider.parse_authorization(pairs.clone()).await {
+        return authorize_error(&req, &csrf, e);
+    }
+    let id = SecretToken::generate(&mut rand::rng()).expose().to_owned();
+    let pending = Pending { params: pairs, created_at: state.clock.now().unix_timestamp() };
+    let value = serde_json::to_string(&pending).map_err(|e| AppError::internal(e.to_string()))?;
+    state.ephemeral.put(&pending_key(&id), &value, PENDING_TTL).await?;
+    proceed(&req, &state, &csrf, &id, pending, false).await
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct ResumeQuery {
+    id: String,
+}
+
+async fn resume(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    csrf: Csrf,
+    q: web::Query<ResumeQuery>,
+) -> Result<HttpResponse, AppError> {
+    let Some(pending) = load(&state, &q.id).await? else {
+        return expired(&req, &csrf);
+    };
+    proceed(&req, &state, &csrf, &q.id, pending, false).await
+}
+
+async fn load(state: &AppState, id: &str) -> Result<Option<Pending>, AppError> {
+    if SecretToken::from_presented(id).is_none() {
+        return Ok(None);
+    }
+    let raw = state.ephemeral.get(&pending_key(id)).await?;
+    Ok(raw.and_then(|r| serde_json::from_str(&r).ok()))
+}
+
+/// Decides what the pending request needs and does it.
+async fn proceed(
+    req: &HttpRequest,
+    state: &AppState,
+    csrf: &Csrf,
+    id: &str,
+    pending: Pending,
+    consent_given: bool,
+) -> Result<HttpResponse, AppError> {
+    let request = match state.provider.parse_authorization(pending.params.clone()).await {
+        Ok(r) => r,
+        Err(e) => return authorize_error(req, csrf, e),
+    };
+    let signed = signed_in(req, state).await?;
+    let session = signed.as_ref().map(|(s, _)| authenticated(s));
+    let fresh = session.as_ref().is_some_and(|s| s.auth_time.unix_timestamp() >= pending.created_at);
+    let decision = match state.provider.decide(&request, session.as_ref(), fresh, consent_given).await {
+        Ok(d) => d,
+        Err(e) => return authorize_error(req, csrf, e),
+    };
+    match decision {
+        Decision::Login => {
+            let next = format!("/authorize/continue?id={id}");
+            let mut login = url::form_urlencoded::Serializer::new(String::new());
+            login.append_pair("next", &next);
+            if let Some(hint) = request.login_hint.as_deref().or(signed.as_ref().map(|(_, u)| u.email.as_str())) {
+                login.append_pair("login_hint", hint);
+            }
+            if request.prompt.login || request.prompt.select_account || request.max_age.is_some() {
+                login.append_pair("reauth", "1");
+            }
+            Ok(HttpResponse::SeeOther().insert_header(("Location", format!("/login?{}", login.finish()))).finish())
+        }
+        Decision::Consent(scopes) => {
+            let tr = tr(req);
+            let user = signed.as_ref().map(|(_, u)| u);
+            let items = scopes.iter().map(|s| tr.t(&format!("scope-{}", s.replace('_', "-")))).collect();
+            html(&ConsentPage {
+                tr,
+                nav: nav(user, csrf),
+                csrf: csrf.token().to_owned(),
+                id: id.to_owned(),
+                client_name: request.client.name.clone(),
+                scopes: items,
+            })
+        }
+        Decision::Issue => {
+            let Some(session) = session else { return Err(AppError::internal("issue without a session")) };
+            let response =
+                state.provider.issue_code(&request, &session).await.map_err(|e| AppError::internal(e.to_string()))?;
+            state.ephemeral.delete(&pending_key(id)).await?;
+            respond(&response)
+        }
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct ConsentForm {
+    csrf: String,
+    id: String,
+    decision: String,
+}
+
+async fn consent(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    csrf: Csrf,
+    form: web::Form<ConsentForm>,
+) -> Result<HttpResponse, AppError> {
+    csrf.verify(&form.csrf)?;
+    let Some(pending) = load(&state, &form.id).await? else {
+        return expired(&req, &csrf);
+    };
+    let request = match state.provider.parse_authorization(pending.params.clone()).await {
+        Ok(r) => r,
+        Err(e) => return authorize_error(&req, &csrf, e),
+    };
+    let Some((session, _)) = signed_in(&req, &state).await? else {
+        return proceed(&req, &state, &csrf, &form.id, pending, false).await;
+    };
+    if form.decision != "allow" {
+        state.ephemeral.delete(&pending_key(&form.id)).await?;
+        return respond(&state.provider.denied(&request, "the person did not allow access"));
+    }
+    state.provider.grant_consent(&request, &session.user_id).await.map_err(|e| AppError::internal(e.to_string()))?;
+    proceed(&req, &state, &csrf, &form.id, pending, true).await
+}
+
+/// Sends the browser back to the client: a redirect, or a self-submitting form.
+fn respond(response: &AuthorizationResponse) -> Result<HttpResponse, AppError> {
+    match response.mode {
+        ResponseMode::Query => Ok(HttpResponse::SeeOther().insert_header(("Location", response.location())).finish()),
+        ResponseMode::FormPost => {
+            let origin =
+                url::Url::parse(&response.redirect_uri).map(|u| u.origin().ascii_serialization()).unwrap_or_default();
+            let page = FormPostPage { action: response.redirect_uri.clone(), fields: response.fields.clone() };
+            Ok(HttpResponse::Ok()
+                .content_type("text/html; charset=utf-8")
+                .insert_header((
+                    "Content-Security-Policy",
+                    format!("default-src 'none'; script-src 'self'; style-src 'self'; form-action {origin}; frame-ancestors 'none'"),
+                ))
+                .body(render(&page)?))
+        }
+    }
+}
+
+fn authorize_error(req: &HttpRequest, csrf: &Csrf, e: AuthorizeError) -> Result<HttpResponse, AppError> {
+    match e {
+        AuthorizeError::Redirect(response) => respond(&response),
+        AuthorizeError::Page(e) => error_page(req, csrf, &e),
+    }
+}
+
+/// An error that must not go to the redirect URI: shown to the person.
+fn error_page(req: &HttpRequest, csrf: &Csrf, e: &tunnus_oidc::OAuthError) -> Result<HttpResponse, AppError> {
+    if e.code == tunnus_oidc::ErrorCode::TemporarilyUnavailable {
+        return Err(AppError::Unavailable(e.description.clone()));
+    }
+    let tr = tr(req);
+    html_status(
+        StatusCode::BAD_REQUEST,
+        &MessagePage {
+            tr,
+            nav: nav(None, csrf),
+            title: tr.t("authorize-error-title"),
+            body: tr.t_with("authorize-error-body", &[("error", e.code.as_str()), ("description", &e.description)]),
+            link: None,
+        },
+    )
+}
+
+fn expired(req: &HttpRequest, csrf: &Csrf) -> Result<HttpResponse, AppError> {
+    let tr = tr(req);
+    html_status(
+        StatusCode::GONE,
+        &MessagePage {
+            tr,
+            nav: nav(None, csrf),
+            title: tr.t("authorize-expired-title"),
+            body: tr.t("authorize-expired-body"),
+            link: None,
+        },
+    )
+}
