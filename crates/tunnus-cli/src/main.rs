@@ -13,6 +13,9 @@ use tunnus_server::Server;
 use tunnus_server::config::{Config, LogFormat};
 use tunnus_store::{Db, DbConfig};
 
+mod clients;
+mod demo;
+
 #[derive(Parser)]
 #[command(name = "tunnus", version, about = "Tunnus — OpenID Connect single sign-on")]
 struct Cli {
@@ -26,9 +29,28 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run the identity provider (migrations are applied first).
-    Serve,
+    Serve {
+        /// Also run the demo services Campus (:8081), Warehouse (:8082) and
+        /// Model Sharing (:8083), registered as clients on first use.
+        #[arg(long)]
+        demo: bool,
+    },
     /// Apply pending database migrations and exit.
     Migrate,
+    /// Manage relying parties (OIDC clients).
+    #[command(subcommand)]
+    Client(clients::ClientCommand),
+    /// Manage signing keys.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+}
+
+#[derive(Subcommand)]
+enum KeysCommand {
+    /// Activate the published next key of every algorithm, publish a new
+    /// next key, retire the old active one (kept until its tokens expire).
+    /// Running servers pick the change up within a minute.
+    Rotate,
 }
 
 fn init_logging(config: &Config) {
@@ -59,8 +81,10 @@ fn main() -> ExitCode {
         }
     };
     let result = match cli.command {
-        Command::Serve => runtime.block_on(serve(config)),
+        Command::Serve { demo } => runtime.block_on(serve(config, demo)),
         Command::Migrate => migrate(&config),
+        Command::Client(command) => runtime.block_on(clients::run(&config, command)),
+        Command::Keys(KeysCommand::Rotate) => runtime.block_on(rotate_keys(&config)),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -72,13 +96,38 @@ fn main() -> ExitCode {
     }
 }
 
-async fn serve(config: Config) -> Result<(), String> {
+async fn serve(config: Config, with_demo: bool) -> Result<(), String> {
+    let issuer = config.public_url.trim_end_matches('/').to_owned();
     let server = Server::start(config, Arc::new(SystemClock)).await.map_err(|e| e.to_string())?;
-    println!("Tunnus is running at {} — open it in a browser.", server.state.config.public_url);
+    println!("Tunnus is running at {issuer} — open it in a browser.");
     if server.state.dev_outbox {
-        println!("No mail server configured: emails are listed at {}/dev/outbox", server.state.config.base_url());
+        println!("No mail server configured: emails are listed at {issuer}/dev/outbox");
     }
-    server.run_until_stopped().await.map_err(|e| e.to_string())
+    let demo = if with_demo {
+        let services = demo::register_clients(&server.state.config, &server.state.db, &server.state.secret_key).await?;
+        for s in &services {
+            println!("Demo service {} at {}", s.name, s.public_url);
+        }
+        Some(tunnus_demo::start(tunnus_demo::DemoConfig { issuer, services }).await.map_err(|e| e.to_string())?)
+    } else {
+        None
+    };
+    let result = server.run_until_stopped().await.map_err(|e| e.to_string());
+    if let Some(demo) = demo {
+        demo.stop().await;
+    }
+    result
+}
+
+async fn rotate_keys(config: &Config) -> Result<(), String> {
+    let db = tunnus_server::state::open_database(config).map_err(|e| e.to_string())?;
+    let key = tunnus_server::state::load_secret_key(config).map_err(|e| e.to_string())?;
+    let now = tunnus_core::Clock::now(&SystemClock);
+    let o = &config.oidc;
+    let keep = time::Duration::minutes(o.id_token_minutes.max(o.access_token_minutes) + 60);
+    db.write(move |c| tunnus_oidc::keys::rotate(c, &key, now, keep)).await.map_err(|e| e.to_string())?;
+    println!("Signing keys rotated: the next keys now sign; new next keys are published.");
+    Ok(())
 }
 
 fn migrate(config: &Config) -> Result<(), String> {

@@ -42,6 +42,85 @@ pub struct Config {
     pub links: LinkConfig,
     pub throttle: ThrottleConfig,
     pub oidc: OidcConfig,
+    /// Relying parties declared here are created or updated at start-up
+    /// (reproducible deployments); others are managed with `tunnus client`.
+    pub clients: Vec<ClientConfig>,
+}
+
+/// A relying party declared in the configuration file.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClientConfig {
+    pub id: String,
+    pub name: String,
+    /// `public` or `confidential`.
+    pub kind: tunnus_core::client::ClientKind,
+    /// `client_secret_basic` (default for confidential), `client_secret_post`, `private_key_jwt`, `none`.
+    #[serde(default)]
+    pub auth_method: Option<tunnus_core::client::TokenEndpointAuth>,
+    /// The client secret (better set through the environment than in the file).
+    #[serde(default)]
+    pub secret: Option<String>,
+    /// Public JWK Set (JSON text) for `private_key_jwt`.
+    #[serde(default)]
+    pub jwks: Option<String>,
+    #[serde(default)]
+    pub redirect_uris: Vec<String>,
+    #[serde(default)]
+    pub post_logout_redirect_uris: Vec<String>,
+    #[serde(default)]
+    pub backchannel_logout_uri: Option<String>,
+    #[serde(default = "default_grants")]
+    pub grant_types: Vec<tunnus_core::client::GrantType>,
+    #[serde(default = "default_scopes")]
+    pub scopes: Vec<String>,
+    #[serde(default)]
+    pub strict_scopes: bool,
+    #[serde(default)]
+    pub first_party: bool,
+    #[serde(default = "default_alg")]
+    pub id_token_alg: tunnus_core::client::SigningAlg,
+}
+
+impl std::fmt::Debug for ClientConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientConfig")
+            .field("id", &self.id)
+            .field("secret", &self.secret.as_ref().map(|_| "<redacted>"))
+            .finish_non_exhaustive()
+    }
+}
+
+fn default_grants() -> Vec<tunnus_core::client::GrantType> {
+    vec![tunnus_core::client::GrantType::AuthorizationCode, tunnus_core::client::GrantType::RefreshToken]
+}
+
+fn default_scopes() -> Vec<String> {
+    vec!["profile".into(), "email".into(), "offline_access".into()]
+}
+
+fn default_alg() -> tunnus_core::client::SigningAlg {
+    tunnus_core::client::SigningAlg::RS256
+}
+
+impl ClientConfig {
+    pub fn spec(&self) -> crate::services::clients::ClientSpec {
+        crate::services::clients::ClientSpec {
+            id: self.id.clone(),
+            name: self.name.clone(),
+            kind: self.kind,
+            auth_method: self.auth_method,
+            jwks: self.jwks.clone(),
+            redirect_uris: self.redirect_uris.clone(),
+            post_logout_redirect_uris: self.post_logout_redirect_uris.clone(),
+            backchannel_logout_uri: self.backchannel_logout_uri.clone(),
+            grant_types: self.grant_types.clone(),
+            scopes: self.scopes.clone(),
+            strict_scopes: self.strict_scopes,
+            first_party: self.first_party,
+            id_token_alg: self.id_token_alg,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -181,6 +260,7 @@ impl Default for Config {
             links: LinkConfig::default(),
             throttle: ThrottleConfig::default(),
             oidc: OidcConfig::default(),
+            clients: Vec::new(),
         }
     }
 }
@@ -351,7 +431,7 @@ mod tests {
             assert!(SAMPLE.contains(&format!("[{section}]")), "sample lacks [{section}]");
         }
         // Optional keys appear commented out.
-        for optional in ["database_url", "redis_url", "secret_key", "[mail.smtp]"] {
+        for optional in ["database_url", "redis_url", "secret_key", "[mail.smtp]", "[[clients]]"] {
             assert!(SAMPLE.contains(&format!("# {optional}")), "sample lacks a commented `{optional}`");
         }
     }

@@ -73,6 +73,18 @@ impl Server {
         let from = config.mail.from.clone();
         let waker = Arc::new(Notify::new());
         let state = AppState::build(config, clock.clone(), waker.clone()).await?;
+        for declared in &state.config.clients {
+            let created = services::clients::ensure(
+                &state.db,
+                &state.secret_key,
+                &declared.spec(),
+                declared.secret.clone(),
+                clock.now(),
+            )
+            .await
+            .map_err(|e| StartError::Config(format!("client {}: {e}", declared.id)))?;
+            tracing::info!(client_id = %declared.id, created, "client from configuration");
+        }
         let (stop_workers, stopped) = watch::channel(false);
         let until_stopped = move || {
             let mut stopped = stopped.clone();

@@ -47,12 +47,7 @@ impl std::fmt::Debug for AppState {
 
 impl AppState {
     pub async fn build(config: Config, clock: Arc<dyn Clock>, mail_waker: Arc<Notify>) -> Result<Self, StartError> {
-        let mut db_config = DbConfig::new(config.database_url());
-        db_config.max_connections = config.database.max_connections;
-        db_config.acquire_timeout = Duration::from_secs(config.database.acquire_timeout_seconds);
-        db_config.statement_timeout = Duration::from_secs(config.database.statement_timeout_seconds);
-        let db = Db::connect(&db_config).map_err(|e| StartError::Database(e.to_string()))?;
-        db.migrate().map_err(|e| StartError::Database(e.to_string()))?;
+        let db = open_database(&config)?;
 
         let ephemeral = match &config.redis_url {
             Some(url) => Ephemeral::Redis(
@@ -120,9 +115,20 @@ fn is_loopback_url(url: &str) -> bool {
     url::Url::parse(url).is_ok_and(|u| matches!(u.host_str(), Some("localhost" | "127.0.0.1" | "[::1]")))
 }
 
+/// The configured database, migrated.
+pub fn open_database(config: &Config) -> Result<Db, StartError> {
+    let mut db_config = DbConfig::new(config.database_url());
+    db_config.max_connections = config.database.max_connections;
+    db_config.acquire_timeout = Duration::from_secs(config.database.acquire_timeout_seconds);
+    db_config.statement_timeout = Duration::from_secs(config.database.statement_timeout_seconds);
+    let db = Db::connect(&db_config).map_err(|e| StartError::Database(e.to_string()))?;
+    db.migrate().map_err(|e| StartError::Database(e.to_string()))?;
+    Ok(db)
+}
+
 /// The configured key, or in the embedded default one generated into
 /// `data_dir/secret.key` (readable by the owner only).
-fn load_secret_key(config: &Config) -> Result<Arc<[u8]>, StartError> {
+pub fn load_secret_key(config: &Config) -> Result<Arc<[u8]>, StartError> {
     if let Some(b64) = &config.secret_key {
         let key = STANDARD.decode(b64.trim()).map_err(|e| StartError::Config(format!("secret_key: {e}")))?;
         if key.len() < 32 {

@@ -131,19 +131,31 @@ pub async fn register(
     Ok((client, secret))
 }
 
-/// Replaces a client's settings; the secret stays unless `new_secret`.
+/// What happens to a client's secret on update.
+#[derive(Debug, Clone)]
+pub enum SecretChange {
+    Keep,
+    /// A new random secret, shown once.
+    Random,
+    /// This secret (declared in the configuration).
+    Set(String),
+}
+
+/// Replaces a client's settings.
 pub async fn update(
     db: &Db,
     server_key: &[u8],
     spec: &ClientSpec,
-    new_secret: bool,
+    secret: SecretChange,
     now: time::OffsetDateTime,
 ) -> Result<(Client, Option<String>), ClientError> {
     let (id, auth) = validate(spec)?;
     let lookup = id.clone();
     let existing =
         db.read(move |c| clients::find(c, &lookup)).await?.ok_or_else(|| ClientError::NotFound(spec.id.clone()))?;
-    let (hash, shown) = if needs_secret(auth) && (new_secret || existing.secret_hash.is_none()) {
+    let (hash, shown) = if let (true, SecretChange::Set(s)) = (needs_secret(auth), &secret) {
+        (Some(secret_hash(server_key, s)), None)
+    } else if needs_secret(auth) && (matches!(secret, SecretChange::Random) || existing.secret_hash.is_none()) {
         let s = SecretToken::generate(&mut rand::rng()).expose().to_owned();
         (Some(secret_hash(server_key, &s)), Some(s))
     } else if needs_secret(auth) {
@@ -151,8 +163,7 @@ pub async fn update(
     } else {
         (None, None)
     };
-    let mut client = build(spec, id, auth, hash, existing.created_at);
-    client.created_at = existing.created_at;
+    let client = build(spec, id, auth, hash, existing.created_at);
     let stored = client.clone();
     db.write(move |c| clients::update(c, &stored, now)).await?;
     Ok((client, shown))
@@ -174,5 +185,26 @@ pub fn spec_of(c: &Client) -> ClientSpec {
         strict_scopes: c.strict_scopes,
         first_party: c.first_party,
         id_token_alg: c.id_token_alg,
+    }
+}
+
+/// Makes the stored client match a declaration (configuration file): creates
+/// it, or updates it in place. Returns whether it was created.
+pub async fn ensure(
+    db: &Db,
+    server_key: &[u8],
+    spec: &ClientSpec,
+    secret: Option<String>,
+    now: time::OffsetDateTime,
+) -> Result<bool, ClientError> {
+    let id = ClientId::parse(&spec.id).ok_or_else(|| ClientError::Invalid("id".into()))?;
+    let exists = db.read(move |c| clients::find(c, &id)).await?.is_some();
+    if exists {
+        let change = secret.map_or(SecretChange::Keep, SecretChange::Set);
+        update(db, server_key, spec, change, now).await?;
+        Ok(false)
+    } else {
+        register(db, server_key, spec, secret, now).await?;
+        Ok(true)
     }
 }
