@@ -8,5 +8,6 @@ mod bad_input;
 mod browser;
 mod lifecycle;
 mod oidc;
+mod oidc_more;
 mod rp;
 mod support;
