@@ -26,6 +26,8 @@ pub struct Config {
     pub database: DatabaseConfig,
     /// `redis://…` for the short-lived store; unset means the embedded store.
     pub redis_url: Option<String>,
+    /// Prefix of every Redis key (several deployments can share one Redis).
+    pub redis_prefix: String,
     /// Base64 key (≥ 32 bytes) for CSRF tokens and other keyed hashes. Unset
     /// in the embedded default: generated once into `data_dir/secret.key`.
     pub secret_key: Option<String>,
@@ -249,6 +251,7 @@ impl Default for Config {
             database_url: None,
             database: DatabaseConfig::default(),
             redis_url: None,
+            redis_prefix: "tunnus:".into(),
             secret_key: None,
             reveal_unknown_accounts: true,
             trust_forwarded_for: false,

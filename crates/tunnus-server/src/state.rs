@@ -51,7 +51,7 @@ impl AppState {
 
         let ephemeral = match &config.redis_url {
             Some(url) => Ephemeral::Redis(
-                RedisStore::connect(url, "tunnus:", Duration::from_secs(2))
+                RedisStore::connect(url, &config.redis_prefix, Duration::from_secs(2))
                     .await
                     .map_err(|e| StartError::Redis(e.to_string()))?,
             ),

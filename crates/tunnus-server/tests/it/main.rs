@@ -9,5 +9,6 @@ mod browser;
 mod lifecycle;
 mod oidc;
 mod oidc_more;
+mod replicas;
 mod rp;
 mod support;

@@ -13,7 +13,7 @@ const WAREHOUSE: &str = "http://localhost:8082/callback";
 
 /// Follows a redirect to the sign-in page, signs in there, and returns
 /// where the browser is sent afterwards (the authorization continuing).
-pub async fn sign_in_at(app: &TestApp, b: &Browser, login_location: &str, email: &str) -> String {
+pub async fn sign_in_at(base: &str, b: &Browser, login_location: &str, email: &str) -> String {
     assert!(login_location.starts_with("/login?"), "{login_location}");
     let page = b.get(login_location).await;
     assert_eq!(page.status, StatusCode::OK);
@@ -23,7 +23,7 @@ pub async fn sign_in_at(app: &TestApp, b: &Browser, login_location: &str, email:
         .await;
     assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
     let cont = done.location.unwrap();
-    let resp = b.client.get(format!("{}{cont}", app.url)).send().await.unwrap();
+    let resp = b.client.get(format!("{base}{cont}")).send().await.unwrap();
     location(&resp)
 }
 
@@ -38,7 +38,7 @@ async fn code_flow_and_single_sign_on(app: TestApp) {
 
     let started = campus.start(&["openid", "profile", "email"]);
     let to_login = location(&authorize(&b, &started.url).await);
-    let back = sign_in_at(&app, &b, &to_login, "aino@example.com").await;
+    let back = sign_in_at(&app.url, &b, &to_login, "aino@example.com").await;
     assert!(back.starts_with(CAMPUS), "{back}");
     let code = code_from(&back, &started, &app.url);
     let nonce = started.nonce.clone();
@@ -227,7 +227,7 @@ async fn token_endpoint(app: TestApp) {
     // Sign in once, then each authorization is SSO.
     let started = campus.start(&["openid"]);
     let login = location(&authorize(&b, &started.url).await);
-    let back = sign_in_at(&app, &b, &login, "tok@example.com").await;
+    let back = sign_in_at(&app.url, &b, &login, "tok@example.com").await;
     let code = code_from(&back, &started, &app.url);
     let verifier = started.verifier.secret().clone();
     let exchange = |code: String, verifier: String, auth: (&'static str, String)| {
@@ -375,7 +375,7 @@ async fn key_rotation_keeps_old_tokens_valid() {
     assert_eq!(jwks_before["keys"].as_array().unwrap().len(), 6, "active + next for RS256, ES256, EdDSA");
     let campus = Rp::new(&app, "campus", secret.clone(), CAMPUS).await;
     let started = campus.start(&["openid"]);
-    let back = sign_in_at(&app, &b, &location(&authorize(&b, &started.url).await), "keys@example.com").await;
+    let back = sign_in_at(&app.url, &b, &location(&authorize(&b, &started.url).await), "keys@example.com").await;
     let nonce = started.nonce.clone();
     let (old_token, _) = campus.exchange(&code_from(&back, &started, &app.url), started).await;
 
@@ -474,13 +474,13 @@ async fn prompt_login_and_max_age_reauthenticate() {
     let rp = Rp::new(&app, "campus", secret, CAMPUS).await;
     let b = app.browser();
     let started = rp.start(&["openid"]);
-    sign_in_at(&app, &b, &location(&authorize(&b, &started.url).await), "p@example.com").await;
+    sign_in_at(&app.url, &b, &location(&authorize(&b, &started.url).await), "p@example.com").await;
     for extra in ["&prompt=login", "&max_age=60"] {
         app.clock.advance(Duration::seconds(120));
         let started = rp.start(&["openid"]);
         let loc = location(&authorize(&b, &format!("{}{extra}", started.url)).await);
         assert!(loc.starts_with("/login?"), "{extra}: {loc}");
-        let back = sign_in_at(&app, &b, &loc, "p@example.com").await;
+        let back = sign_in_at(&app.url, &b, &loc, "p@example.com").await;
         let (_, claims) = rp.exchange(&code_from(&back, &started, &app.url), started).await;
         let auth_time = claims.auth_time().unwrap().timestamp();
         assert!(auth_time >= app.clock_now_unix() - 5, "{extra}: a new auth_time");

@@ -157,7 +157,7 @@ async fn es256_and_eddsa_clients_and_configured_clients() {
         let rp = Rp::new(&app, id, secret, CAMPUS).await;
         let started = rp.start(&["openid", "email"]);
         let first = location(&authorize(&b, &started.url).await);
-        let back = if signed_in { first } else { sign_in_at(&app, &b, &first, "alg@example.com").await };
+        let back = if signed_in { first } else { sign_in_at(&app.url, &b, &first, "alg@example.com").await };
         signed_in = true;
         let (token, _) = rp.exchange(&code_from(&back, &started, &app.url), started).await;
         let header = token.id_token().unwrap().to_string();
@@ -210,7 +210,7 @@ async fn rp_initiated_and_back_channel_logout(app: TestApp) {
     let rp = Rp::new(&app, "campus", secret, CAMPUS).await;
     let b = app.browser();
     let started = rp.start(&["openid", "offline_access"]);
-    let back = sign_in_at(&app, &b, &location(&authorize(&b, &started.url).await), "out@example.com").await;
+    let back = sign_in_at(&app.url, &b, &location(&authorize(&b, &started.url).await), "out@example.com").await;
     let (token, _) = rp.exchange(&code_from(&back, &started, &app.url), started).await;
     let hint = token.id_token().unwrap().to_string();
 
@@ -285,7 +285,7 @@ async fn session_bound_refresh_tokens_end_with_the_session() {
     let rp = Rp::new(&app, "campus", secret, CAMPUS).await;
     let b = app.browser();
     let started = rp.start(&["openid"]);
-    let back = sign_in_at(&app, &b, &location(&authorize(&b, &started.url).await), "bound@example.com").await;
+    let back = sign_in_at(&app.url, &b, &location(&authorize(&b, &started.url).await), "bound@example.com").await;
     let (token, _) = rp.exchange(&code_from(&back, &started, &app.url), started).await;
     let rt = token.refresh_token().unwrap().secret().clone();
     let next = rp.refresh(&rt).await.unwrap();

@@ -61,8 +61,13 @@ pub struct Started {
 
 impl Rp {
     pub async fn new(app: &TestApp, id: &str, secret: Option<String>, redirect: &str) -> Self {
+        Self::new_at(&app.url, id, secret, redirect).await
+    }
+
+    pub async fn new_at(issuer: &str, id: &str, secret: Option<String>, redirect: &str) -> Self {
         let http = http();
-        let meta = CoreProviderMetadata::discover_async(IssuerUrl::new(app.url.clone()).unwrap(), &http).await.unwrap();
+        let meta =
+            CoreProviderMetadata::discover_async(IssuerUrl::new(issuer.to_owned()).unwrap(), &http).await.unwrap();
         let client = CoreClient::from_provider_metadata(meta, ClientId::new(id.into()), secret.map(ClientSecret::new))
             .set_redirect_uri(RedirectUrl::new(redirect.into()).unwrap());
         Self { client, http }
