@@ -67,6 +67,9 @@ pub struct ClientArgs {
     /// ID-token algorithm: RS256 (default), ES256, EdDSA.
     #[arg(long, value_parser = parse_alg)]
     pub alg: Option<SigningAlg>,
+    /// Only people holding this entitlement may sign in ("" removes the requirement).
+    #[arg(long)]
+    pub require_entitlement: Option<String>,
 }
 
 fn parse_auth(s: &str) -> Result<TokenEndpointAuth, String> {
@@ -119,13 +122,16 @@ fn merge(args: ClientArgs, mut base: ClientSpec) -> Result<ClientSpec, String> {
     if let Some(alg) = args.alg {
         base.id_token_alg = alg;
     }
+    if let Some(e) = args.require_entitlement {
+        base.required_entitlement = (!e.is_empty()).then_some(e);
+    }
     Ok(base)
 }
 
 fn describe(c: &Client) -> String {
     let grants: Vec<&str> = c.grant_types.iter().map(|g| g.as_str()).collect();
     format!(
-        "id: {}\nname: {}\ntype: {:?}\nauth: {}\nredirect URIs: {}\npost-logout URIs: {}\nback-channel logout: {}\ngrants: {}\nscopes: {}{}\nfirst party: {}\nID-token algorithm: {}\n",
+        "id: {}\nname: {}\ntype: {:?}\nauth: {}\nredirect URIs: {}\npost-logout URIs: {}\nback-channel logout: {}\ngrants: {}\nscopes: {}{}\nfirst party: {}\nID-token algorithm: {}\nrequired entitlement: {}\n",
         c.id,
         c.name,
         c.kind,
@@ -138,6 +144,7 @@ fn describe(c: &Client) -> String {
         if c.strict_scopes { " (strict)" } else { "" },
         c.first_party,
         c.id_token_alg.as_str(),
+        c.required_entitlement.as_deref().unwrap_or("-"),
     )
 }
 
@@ -157,10 +164,17 @@ pub async fn run(config: &Config, command: ClientCommand) -> Result<(), String> 
                 post_logout_redirect_uris: Vec::new(),
                 backchannel_logout_uri: None,
                 grant_types: vec![GrantType::AuthorizationCode, GrantType::RefreshToken],
-                scopes: vec!["profile".into(), "email".into(), "offline_access".into()],
+                scopes: vec![
+                    "profile".into(),
+                    "email".into(),
+                    "offline_access".into(),
+                    "organization".into(),
+                    "entitlements".into(),
+                ],
                 strict_scopes: false,
                 first_party: false,
                 id_token_alg: SigningAlg::RS256,
+                required_entitlement: None,
             };
             let spec = merge(args, base)?;
             let (client, secret) = register(&db, &key, &spec, None, now).await.map_err(|e| e.to_string())?;

@@ -33,10 +33,17 @@ pub async fn register_clients(config: &Config, db: &Db, key: &[u8]) -> Result<Ve
             post_logout_redirect_uris: vec![service.post_logout_uri()],
             backchannel_logout_uri: Some(service.backchannel_uri()),
             grant_types: vec![GrantType::AuthorizationCode, GrantType::RefreshToken],
-            scopes: vec!["profile".into(), "email".into(), "offline_access".into()],
+            scopes: vec![
+                "profile".into(),
+                "email".into(),
+                "offline_access".into(),
+                "organization".into(),
+                "entitlements".into(),
+            ],
             strict_scopes: false,
             first_party: true,
             id_token_alg: alg,
+            required_entitlement: None,
         };
         ensure(db, key, &spec, Some(service.client_secret.clone()), SystemClock.now())
             .await

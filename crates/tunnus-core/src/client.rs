@@ -150,6 +150,8 @@ pub struct Client {
     /// Part of the same product: no consent page.
     pub first_party: bool,
     pub id_token_alg: SigningAlg,
+    /// Only people holding this entitlement may sign in to this client.
+    pub required_entitlement: Option<String>,
     pub created_at: OffsetDateTime,
 }
 
@@ -219,6 +221,7 @@ mod tests {
             strict_scopes: false,
             first_party: true,
             id_token_alg: SigningAlg::RS256,
+            required_entitlement: None,
             created_at: OffsetDateTime::UNIX_EPOCH,
         }
     }

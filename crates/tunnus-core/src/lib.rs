@@ -2,6 +2,7 @@
 //! functions — no HTTP, no SQL, no clock or randomness except through
 //! parameters — so every rule here is unit-tested in isolation.
 
+pub mod access;
 pub mod action;
 pub mod client;
 pub mod clock;

@@ -7,6 +7,10 @@ pub const OPENID: &str = "openid";
 pub const PROFILE: &str = "profile";
 pub const EMAIL: &str = "email";
 pub const OFFLINE_ACCESS: &str = "offline_access";
+/// Releases the `org` and `groups` claims.
+pub const ORGANIZATION: &str = "organization";
+/// Releases the `entitlements` claim.
+pub const ENTITLEMENTS: &str = "entitlements";
 
 /// A set of scopes, kept in a stable order for tokens and storage.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]

@@ -74,6 +74,7 @@ impl Provider {
             strict_scopes: false,
             first_party: true,
             id_token_alg: alg,
+            required_entitlement: None,
         };
         let state = &self.server().state;
         let (_, secret) =

@@ -82,6 +82,12 @@ pub enum Decision {
     Login,
     /// The person must approve these scopes for this client.
     Consent(Vec<String>),
+    /// The client requires an entitlement the person lacks.
+    AccessDenied {
+        entitlement: String,
+        /// Who can grant it: the person's organization admins.
+        granters: Vec<String>,
+    },
     /// Nothing: issue the code.
     Issue,
 }
@@ -295,6 +301,22 @@ impl Provider {
             } else {
                 Ok(Decision::Login)
             };
+        }
+        // Access rights are evaluated now, at every authorization, silent SSO included.
+        if let Some(required) = &req.client.required_entitlement {
+            let rights =
+                self.access_rights(session.user_id.as_str()).await.map_err(|e| AuthorizeError::Page(e.into()))?;
+            if !rights.has(required) {
+                if req.prompt.none {
+                    return Err(req.error(
+                        ErrorCode::AccessDenied,
+                        &format!("the person lacks the {required} entitlement"),
+                        issuer,
+                    ));
+                }
+                let granters = self.access_granters(&rights).await.map_err(|e| AuthorizeError::Page(e.into()))?;
+                return Ok(Decision::AccessDenied { entitlement: required.clone(), granters });
+            }
         }
         if req.client.first_party || consent_given {
             return Ok(Decision::Issue);

@@ -2,7 +2,8 @@
 
 use serde_json::{Map, Value, json};
 use tunnus_core::User;
-use tunnus_core::scope::{EMAIL, PROFILE, Scopes};
+use tunnus_core::access::AccessRights;
+use tunnus_core::scope::{EMAIL, ENTITLEMENTS, ORGANIZATION, PROFILE, Scopes};
 
 /// Claims for `scopes`, for the ID token and userinfo. `sub` is always there.
 pub fn user_claims(user: &User, scopes: &Scopes) -> Map<String, Value> {
@@ -24,8 +25,22 @@ pub fn user_claims(user: &User, scopes: &Scopes) -> Map<String, Value> {
     claims
 }
 
+/// Access-rights claims for `scopes`: `org` and `groups` (scope
+/// `organization`), `entitlements` (scope `entitlements`).
+pub fn access_claims(rights: &AccessRights, scopes: &Scopes) -> Map<String, Value> {
+    let mut claims = Map::new();
+    if scopes.contains(ORGANIZATION) {
+        claims.insert("org".into(), rights.org.as_ref().map_or(Value::Null, |o| json!(o)));
+        claims.insert("groups".into(), json!(rights.groups));
+    }
+    if scopes.contains(ENTITLEMENTS) {
+        claims.insert("entitlements".into(), json!(rights.entitlements));
+    }
+    claims
+}
+
 /// Every claim Tunnus can release (for discovery).
-pub const SUPPORTED: [&str; 17] = [
+pub const SUPPORTED: [&str; 20] = [
     "iss",
     "sub",
     "aud",
@@ -43,4 +58,7 @@ pub const SUPPORTED: [&str; 17] = [
     "locale",
     "email",
     "email_verified",
+    "org",
+    "groups",
+    "entitlements",
 ];

@@ -16,7 +16,7 @@ use tunnus_store::refresh_tokens::{self, RefreshRecord};
 use tunnus_store::users;
 
 use crate::authorize::{CodeGrant, code_key, pkce_syntax_ok, used_code_key};
-use crate::claims::user_claims;
+use crate::claims::{access_claims, user_claims};
 use crate::error::{ErrorCode, OAuthError, OAuthResult};
 use crate::keys::half_hash;
 use crate::params::Params;
@@ -253,6 +253,14 @@ impl Provider {
         let set = |p: &mut JwtPayload, k: &str, v: Value| {
             p.set_claim(k, Some(v)).map_err(|e| OAuthError::server(e.to_string()))
         };
+        // Rights as they are now: a refresh reflects every change since sign-in.
+        let rights = self.access_rights(user.id.as_str()).await?;
+        if let Some(required) = &client.required_entitlement
+            && !rights.has(required)
+        {
+            return Err(OAuthError::invalid_grant(format!("the person no longer holds the {required} entitlement")));
+        }
+        let rights_claims = access_claims(&rights, scopes);
 
         let mut at = JwtPayload::new();
         at.set_issuer(&s.issuer);
@@ -268,12 +276,15 @@ impl Provider {
         if let Some(sid) = &auth.sid {
             set(&mut at, "sid", json!(sid))?;
         }
+        for (k, v) in &rights_claims {
+            set(&mut at, k.as_str(), v.clone())?;
+        }
         let access_token = self.keys.sign(client.id_token_alg, "at+jwt", &at)?;
 
         let id_token = if scopes.contains(OPENID) {
             let mut id = JwtPayload::new();
-            for (k, v) in user_claims(user, scopes) {
-                set(&mut id, &k, v)?;
+            for (k, v) in user_claims(user, scopes).into_iter().chain(rights_claims.clone()) {
+                set(&mut id, k.as_str(), v)?;
             }
             id.set_issuer(&s.issuer);
             id.set_audience(vec![client.id.as_str()]);

@@ -37,11 +37,14 @@ impl EndSession {
     }
 }
 
-/// A back-channel logout to deliver.
+/// A back-channel logout to deliver. The logout token is signed at each
+/// delivery attempt, so a retry never carries a stale `iat` or an expired token.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct BackchannelDelivery {
     pub uri: String,
-    pub logout_token: String,
+    pub client_id: String,
+    pub sid: String,
+    pub sub: String,
 }
 
 impl Provider {
@@ -105,9 +108,21 @@ impl Provider {
             let Some(id) = ClientId::parse(&id) else { continue };
             let Some(client) = self.db.read(move |c| clients::find(c, &id)).await? else { continue };
             let Some(uri) = client.backchannel_logout_uri.clone() else { continue };
-            deliveries.push(BackchannelDelivery { uri, logout_token: self.logout_token(&client, sid, user_id)? });
+            deliveries.push(BackchannelDelivery {
+                uri,
+                client_id: client.id.to_string(),
+                sid: sid.to_owned(),
+                sub: user_id.to_owned(),
+            });
         }
         Ok(deliveries)
+    }
+
+    /// The logout token for a queued delivery, signed now; `None` if the client is gone.
+    pub async fn logout_token_for(&self, d: &BackchannelDelivery) -> OAuthResult<Option<String>> {
+        let Some(id) = ClientId::parse(&d.client_id) else { return Ok(None) };
+        let Some(client) = self.db.read(move |c| clients::find(c, &id)).await? else { return Ok(None) };
+        self.logout_token(&client, &d.sid, &d.sub).map(Some)
     }
 
     /// A logout token (Back-Channel Logout 1.0 §2.4).

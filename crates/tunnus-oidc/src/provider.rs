@@ -92,6 +92,20 @@ impl Provider {
         format!("sid:{sid}")
     }
 
+    /// A person's access rights now (evaluated afresh every time).
+    pub async fn access_rights(&self, user_id: &str) -> StoreResult<tunnus_core::access::AccessRights> {
+        let id = user_id.to_owned();
+        let facts = self.db.read(move |c| tunnus_store::orgs::access_facts(c, &id)).await?;
+        Ok(tunnus_core::access::evaluate(&facts, self.clock.now()))
+    }
+
+    /// Who can grant the person access: the admins of their organizations.
+    pub async fn access_granters(&self, rights: &tunnus_core::access::AccessRights) -> StoreResult<Vec<String>> {
+        let Some(org) = &rights.org else { return Ok(Vec::new()) };
+        let id = org.id.clone();
+        self.db.read(move |c| tunnus_store::orgs::admin_emails(c, &id)).await
+    }
+
     /// Whether the SSO session `sid` is still alive.
     pub async fn session_alive(&self, sid: &str) -> StoreResult<bool> {
         Ok(self.ephemeral.get(&Self::sid_key(sid)).await?.is_some())

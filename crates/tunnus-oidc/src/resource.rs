@@ -7,7 +7,7 @@ use tunnus_core::scope::Scopes;
 use tunnus_core::{SecretToken, UserId, UserStatus};
 use tunnus_store::{refresh_tokens, users};
 
-use crate::claims::user_claims;
+use crate::claims::{access_claims, user_claims};
 use crate::error::{ErrorCode, OAuthError, OAuthResult};
 use crate::grants::revoked_family_key;
 use crate::params::Params;
@@ -72,7 +72,10 @@ impl Provider {
         let user = user
             .filter(|u| u.status == UserStatus::Active)
             .ok_or_else(|| OAuthError::invalid_token("the account is not active"))?;
-        Ok(Value::Object(user_claims(&user, &scopes)))
+        let rights = self.access_rights(user.id.as_str()).await?;
+        let mut claims = user_claims(&user, &scopes);
+        claims.extend(access_claims(&rights, &scopes));
+        Ok(Value::Object(claims))
     }
 
     /// `POST /introspect` (client-authenticated; public clients may not).

@@ -82,6 +82,9 @@ pub struct ClientConfig {
     pub first_party: bool,
     #[serde(default = "default_alg")]
     pub id_token_alg: tunnus_core::client::SigningAlg,
+    /// Only holders of this entitlement may sign in.
+    #[serde(default)]
+    pub required_entitlement: Option<String>,
 }
 
 impl std::fmt::Debug for ClientConfig {
@@ -98,7 +101,7 @@ fn default_grants() -> Vec<tunnus_core::client::GrantType> {
 }
 
 fn default_scopes() -> Vec<String> {
-    vec!["profile".into(), "email".into(), "offline_access".into()]
+    vec!["profile".into(), "email".into(), "offline_access".into(), "organization".into(), "entitlements".into()]
 }
 
 fn default_alg() -> tunnus_core::client::SigningAlg {
@@ -121,6 +124,7 @@ impl ClientConfig {
             strict_scopes: self.strict_scopes,
             first_party: self.first_party,
             id_token_alg: self.id_token_alg,
+            required_entitlement: self.required_entitlement.clone(),
         }
     }
 }

@@ -93,8 +93,13 @@ impl Server {
             }
         };
         let email = tunnus_mail::email_worker(state.db.clone(), transport, from, clock.clone(), waker);
-        let backchannel = services::backchannel::worker(state.db.clone(), clock, state.backchannel_waker.clone())
-            .map_err(|e| StartError::Config(format!("HTTP client: {e}")))?;
+        let backchannel = services::backchannel::worker(
+            state.db.clone(),
+            state.provider.clone(),
+            clock,
+            state.backchannel_waker.clone(),
+        )
+        .map_err(|e| StartError::Config(format!("HTTP client: {e}")))?;
         let keys = state.clone();
         let workers = vec![
             tokio::spawn(email.run(until_stopped())),

@@ -308,3 +308,26 @@ pub struct FormPostPage {
     pub action: String,
     pub fields: Vec<(String, String)>,
 }
+
+/// A person lacks the entitlement a client requires.
+#[derive(Template)]
+#[template(path = "access_denied.html")]
+pub struct AccessDeniedPage {
+    pub tr: Tr,
+    pub nav: Nav,
+    pub title: String,
+    pub body: String,
+    /// Who can grant the access.
+    pub who: String,
+    pub back_label: String,
+    /// Back to the client with `access_denied`: a link (query mode) or a form (form_post).
+    pub back_link: Option<String>,
+    pub back_action: String,
+    pub back_fields: Vec<(String, String)>,
+}
+
+impl AccessDeniedPage {
+    pub fn nav(&self) -> Nav {
+        self.nav.clone()
+    }
+}

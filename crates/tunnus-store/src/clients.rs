@@ -25,6 +25,7 @@ type Row = (
     bool,
     String,
     time::PrimitiveDateTime,
+    Option<String>,
 );
 
 fn json_list<T: serde::de::DeserializeOwned>(text: &str, what: &str) -> StoreResult<Vec<T>> {
@@ -56,6 +57,7 @@ fn client(r: Row) -> StoreResult<Client> {
         strict_scopes: r.11,
         first_party: r.12,
         created_at: from_db(r.14),
+        required_entitlement: r.15,
     })
 }
 
@@ -75,6 +77,7 @@ fn select() -> (
     clients::first_party,
     clients::id_token_alg,
     clients::created_at,
+    clients::required_entitlement,
 ) {
     (
         clients::id,
@@ -92,6 +95,7 @@ fn select() -> (
         clients::first_party,
         clients::id_token_alg,
         clients::created_at,
+        clients::required_entitlement,
     )
 }
 
@@ -123,6 +127,7 @@ pub fn insert(conn: &mut DbConnection, c: &Client, now: OffsetDateTime) -> Store
             clients::id_token_alg.eq(c.id_token_alg.as_str()),
             clients::created_at.eq(to_db(c.created_at)),
             clients::updated_at.eq(to_db(now)),
+            clients::required_entitlement.eq(c.required_entitlement.as_deref()),
         ))
         .execute(conn)?;
     Ok(())
@@ -147,6 +152,7 @@ pub fn update(conn: &mut DbConnection, c: &Client, now: OffsetDateTime) -> Store
             clients::first_party.eq(c.first_party),
             clients::id_token_alg.eq(c.id_token_alg.as_str()),
             clients::updated_at.eq(to_db(now)),
+            clients::required_entitlement.eq(c.required_entitlement.as_deref()),
         ))
         .execute(conn)?;
     if n == 0 {

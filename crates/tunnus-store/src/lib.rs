@@ -10,6 +10,7 @@ pub mod consents;
 pub mod db;
 pub mod ephemeral;
 pub mod error;
+pub mod orgs;
 pub mod outbox;
 pub mod outbox_worker;
 pub mod refresh_tokens;

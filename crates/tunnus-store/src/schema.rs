@@ -112,6 +112,7 @@ diesel::table! {
         id_token_alg -> Text,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        required_entitlement -> Nullable<Text>,
     }
 }
 
@@ -155,3 +156,80 @@ diesel::table! {
         granted_at -> Timestamp,
     }
 }
+
+diesel::table! {
+    organizations (id) {
+        id -> Text,
+        name -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    memberships (organization_id, user_id) {
+        organization_id -> Text,
+        user_id -> Text,
+        kind -> Text,
+        role -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    user_groups (id) {
+        id -> Text,
+        organization_id -> Text,
+        name -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    user_group_members (group_id, user_id) {
+        group_id -> Text,
+        user_id -> Text,
+    }
+}
+
+diesel::table! {
+    entitlements (name) {
+        name -> Text,
+        description -> Text,
+        content -> Bool,
+    }
+}
+
+diesel::table! {
+    entitlement_grants (id) {
+        id -> Text,
+        entitlement -> Text,
+        organization_id -> Nullable<Text>,
+        group_id -> Nullable<Text>,
+        user_id -> Nullable<Text>,
+        include_external -> Bool,
+        valid_from -> Nullable<Timestamp>,
+        valid_until -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    platform_admins (user_id) {
+        user_id -> Text,
+        granted_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(memberships -> organizations (organization_id));
+diesel::joinable!(memberships -> users (user_id));
+diesel::joinable!(user_group_members -> user_groups (group_id));
+diesel::allow_tables_to_appear_in_same_query!(
+    organizations,
+    memberships,
+    user_groups,
+    user_group_members,
+    entitlements,
+    entitlement_grants,
+    platform_admins,
+    users
+);

@@ -90,9 +90,8 @@ async fn sign_in(
     let email_shown: String = form.email.trim().chars().take(254).collect();
     match accounts::sign_in(&state, &form.email, Password::new(form.password), origin.clone()).await? {
         Ok(user) => {
-            // Rotate: whatever session this browser had ends now.
-            sessions::end(&state, session_cookie(&req, &state).as_deref()).await?;
-            let value = sessions::create(&state, &user.id, &["pwd"], &origin).await?;
+            let value =
+                sessions::sign_in(&state, session_cookie(&req, &state).as_deref(), &user.id, &["pwd"], &origin).await?;
             Ok(HttpResponse::SeeOther()
                 .cookie(new_session_cookie(&state, value))
                 .insert_header(("Location", next))

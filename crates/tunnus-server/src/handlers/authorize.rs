@@ -14,7 +14,7 @@ use super::oidc::{form_pairs, parse_pairs};
 use super::{nav, signed_in, tr};
 use crate::error::AppError;
 use crate::http::csrf::Csrf;
-use crate::pages::{ConsentPage, FormPostPage, MessagePage, html, html_status, render};
+use crate::pages::{AccessDeniedPage, ConsentPage, FormPostPage, MessagePage, html, html_status, render};
 use crate::services::sessions::authenticated;
 use crate::state::AppState;
 
@@ -149,6 +149,28 @@ async fn proceed(
                 client_name: request.client.name.clone(),
                 scopes: items,
             })
+        }
+        Decision::AccessDenied { entitlement, granters } => {
+            let tr = tr(req);
+            state.ephemeral.delete(&pending_key(id)).await?;
+            let back = state.provider.denied(&request, &format!("the {entitlement} entitlement is required"));
+            let client = request.client.name.clone();
+            let who = if granters.is_empty() {
+                tr.t("access-missing-no-admins")
+            } else {
+                tr.t_with("access-missing-admins", &[("admins", &granters.join(", "))])
+            };
+            Ok(HttpResponse::Forbidden().content_type("text/html; charset=utf-8").body(render(&AccessDeniedPage {
+                tr,
+                nav: nav(signed.as_ref().map(|(_, u)| u), csrf),
+                title: tr.t_with("access-missing-title", &[("client", &client)]),
+                body: tr.t_with("access-missing-body", &[("client", &client), ("entitlement", &entitlement)]),
+                who,
+                back_label: tr.t_with("access-missing-back", &[("client", &client)]),
+                back_action: back.redirect_uri.clone(),
+                back_fields: back.fields.clone(),
+                back_link: (back.mode == ResponseMode::Query).then(|| back.location()),
+            })?))
         }
         Decision::Issue => {
             let Some(session) = session else { return Err(AppError::internal("issue without a session")) };

@@ -25,6 +25,8 @@ pub struct ClientSpec {
     pub strict_scopes: bool,
     pub first_party: bool,
     pub id_token_alg: SigningAlg,
+    /// Only holders of this entitlement may sign in to the client.
+    pub required_entitlement: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -106,6 +108,7 @@ fn build(
         strict_scopes: spec.strict_scopes,
         first_party: spec.first_party,
         id_token_alg: spec.id_token_alg,
+        required_entitlement: spec.required_entitlement.clone(),
         created_at: now,
     }
 }
@@ -185,6 +188,7 @@ pub fn spec_of(c: &Client) -> ClientSpec {
         strict_scopes: c.strict_scopes,
         first_party: c.first_party,
         id_token_alg: c.id_token_alg,
+        required_entitlement: c.required_entitlement.clone(),
     }
 }
 

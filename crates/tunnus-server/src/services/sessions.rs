@@ -34,10 +34,57 @@ fn ttl(state: &AppState, session: &SsoSession) -> Duration {
 /// Starts a session for a person who just proved who they are; returns the
 /// cookie value. A new value every time: the id is rotated at sign-in.
 pub async fn create(state: &AppState, user: &UserId, amr: &[&str], origin: &Origin) -> Result<String, AppError> {
+    create_with_sid(state, user, amr, origin, uuid::Uuid::now_v7().to_string()).await
+}
+
+/// Signs a person in on a browser that may already hold a session. The
+/// cookie value always changes (no session fixation). If the old session
+/// was the same person's (re-authentication for `prompt=login`, `max_age`),
+/// it continues under its `sid`, so relying parties keep their sessions;
+/// if it was someone else's, it ends, with back-channel logout.
+pub async fn sign_in(
+    state: &AppState,
+    previous_cookie: Option<&str>,
+    user: &UserId,
+    amr: &[&str],
+    origin: &Origin,
+) -> Result<String, AppError> {
+    let previous = match previous_cookie.and_then(SecretToken::from_presented) {
+        Some(secret) => {
+            let hash = secret.hash();
+            let old = state
+                .ephemeral
+                .take(&session_key(&hash))
+                .await?
+                .and_then(|raw| serde_json::from_str::<SsoSession>(&raw).ok());
+            if let Some(old) = &old {
+                state.ephemeral.set_remove(&index_key(&old.user_id), hash.as_str()).await?;
+            }
+            old
+        }
+        None => None,
+    };
+    match previous {
+        Some(old) if &old.user_id == user => create_with_sid(state, user, amr, origin, old.sid).await,
+        Some(old) => {
+            after_end(state, &old).await?;
+            create(state, user, amr, origin).await
+        }
+        None => create(state, user, amr, origin).await,
+    }
+}
+
+async fn create_with_sid(
+    state: &AppState,
+    user: &UserId,
+    amr: &[&str],
+    origin: &Origin,
+    sid: String,
+) -> Result<String, AppError> {
     let secret = SecretToken::generate(&mut rand::rng());
     let now = state.clock.now();
     let session = SsoSession {
-        sid: uuid::Uuid::now_v7().to_string(),
+        sid,
         user_id: user.clone(),
         auth_time: now,
         amr: amr.iter().map(|s| (*s).to_owned()).collect(),

@@ -474,7 +474,9 @@ async fn prompt_login_and_max_age_reauthenticate() {
     let rp = Rp::new(&app, "campus", secret, CAMPUS).await;
     let b = app.browser();
     let started = rp.start(&["openid"]);
-    sign_in_at(&app.url, &b, &location(&authorize(&b, &started.url).await), "p@example.com").await;
+    let back = sign_in_at(&app.url, &b, &location(&authorize(&b, &started.url).await), "p@example.com").await;
+    let (first, first_claims) = rp.exchange(&code_from(&back, &started, &app.url), started).await;
+    let sid = |c: &openidconnect::core::CoreIdTokenClaims| serde_json::to_value(c).unwrap()["sid"].clone();
     for extra in ["&prompt=login", "&max_age=60"] {
         app.clock.advance(Duration::seconds(120));
         let started = rp.start(&["openid"]);
@@ -484,7 +486,10 @@ async fn prompt_login_and_max_age_reauthenticate() {
         let (_, claims) = rp.exchange(&code_from(&back, &started, &app.url), started).await;
         let auth_time = claims.auth_time().unwrap().timestamp();
         assert!(auth_time >= app.clock_now_unix() - 5, "{extra}: a new auth_time");
+        assert_eq!(sid(&claims), sid(&first_claims), "{extra}: re-authentication continues the same session");
     }
+    // …so the session-bound refresh token from before still works.
+    assert!(rp.refresh(openidconnect::OAuth2TokenResponse::refresh_token(&first).unwrap().secret()).await.is_ok());
     // max_age satisfied: straight back.
     let started = rp.start(&["openid"]);
     assert!(location(&authorize(&b, &format!("{}&max_age=3600", started.url)).await).starts_with(CAMPUS));

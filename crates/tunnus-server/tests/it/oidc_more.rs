@@ -121,6 +121,7 @@ async fn es256_and_eddsa_clients_and_configured_clients() {
             strict_scopes: true,
             first_party: true,
             id_token_alg: SigningAlg::EdDSA,
+            required_entitlement: None,
         }];
     })
     .await

@@ -30,10 +30,17 @@ pub fn spec(id: &str, redirect: &str) -> ClientSpec {
         post_logout_redirect_uris: vec![format!("{redirect}/signed-out")],
         backchannel_logout_uri: None,
         grant_types: vec![GrantType::AuthorizationCode, GrantType::RefreshToken, GrantType::ClientCredentials],
-        scopes: vec!["profile".into(), "email".into(), "offline_access".into()],
+        scopes: vec![
+            "profile".into(),
+            "email".into(),
+            "offline_access".into(),
+            "organization".into(),
+            "entitlements".into(),
+        ],
         strict_scopes: false,
         first_party: true,
         id_token_alg: SigningAlg::RS256,
+        required_entitlement: None,
     }
 }
 

@@ -1,6 +1,7 @@
 //! Store tests; every test runs on SQLite and on PostgreSQL.
 
 mod ephemeral;
+mod orgs;
 mod outbox;
 mod users;
 

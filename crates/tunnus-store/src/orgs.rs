@@ -1,0 +1,281 @@
+//! Organizations, memberships, groups, licenses and platform administrators,
+//! and the loading of one person's access facts.
+
+use diesel::prelude::*;
+use time::OffsetDateTime;
+use tunnus_core::access::{AccessFacts, GrantFact, Holder, MembershipFact, MembershipKind, Role};
+
+use crate::DbConnection;
+use crate::error::{StoreError, StoreResult};
+use crate::schema::{
+    entitlement_grants, entitlements, memberships, organizations, platform_admins, user_group_members, user_groups,
+    users,
+};
+use crate::time_conv::{from_db, to_db};
+
+fn new_id() -> String {
+    uuid::Uuid::now_v7().to_string()
+}
+
+/// Creates an organization; a taken name is a `Conflict`.
+pub fn create_org(conn: &mut DbConnection, name: &str, now: OffsetDateTime) -> StoreResult<String> {
+    let id = new_id();
+    diesel::insert_into(organizations::table)
+        .values((organizations::id.eq(&id), organizations::name.eq(name), organizations::created_at.eq(to_db(now))))
+        .execute(conn)?;
+    Ok(id)
+}
+
+/// (id, name) of the organization called `name` (or with that id).
+pub fn find_org(conn: &mut DbConnection, name_or_id: &str) -> StoreResult<Option<(String, String)>> {
+    Ok(organizations::table
+        .filter(organizations::name.eq(name_or_id).or(organizations::id.eq(name_or_id)))
+        .select((organizations::id, organizations::name))
+        .first(conn)
+        .optional()?)
+}
+
+pub fn list_orgs(conn: &mut DbConnection) -> StoreResult<Vec<(String, String)>> {
+    Ok(organizations::table
+        .order(organizations::name.asc())
+        .select((organizations::id, organizations::name))
+        .load(conn)?)
+}
+
+/// Adds a membership. A second internal membership of one person is a
+/// `Conflict` from the database's unique index.
+pub fn add_membership(
+    conn: &mut DbConnection,
+    org_id: &str,
+    user_id: &str,
+    kind: MembershipKind,
+    role: Role,
+    now: OffsetDateTime,
+) -> StoreResult<()> {
+    diesel::insert_into(memberships::table)
+        .values((
+            memberships::organization_id.eq(org_id),
+            memberships::user_id.eq(user_id),
+            memberships::kind.eq(kind.as_str()),
+            memberships::role.eq(role.as_str()),
+            memberships::created_at.eq(to_db(now)),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn remove_membership(conn: &mut DbConnection, org_id: &str, user_id: &str) -> StoreResult<bool> {
+    // Leaving an organization also leaves its groups.
+    let group_ids: Vec<String> =
+        user_groups::table.filter(user_groups::organization_id.eq(org_id)).select(user_groups::id).load(conn)?;
+    diesel::delete(
+        user_group_members::table
+            .filter(user_group_members::user_id.eq(user_id))
+            .filter(user_group_members::group_id.eq_any(&group_ids)),
+    )
+    .execute(conn)?;
+    Ok(diesel::delete(memberships::table.find((org_id, user_id))).execute(conn)? == 1)
+}
+
+pub fn set_role(conn: &mut DbConnection, org_id: &str, user_id: &str, role: Role) -> StoreResult<bool> {
+    Ok(diesel::update(memberships::table.find((org_id, user_id)))
+        .set(memberships::role.eq(role.as_str()))
+        .execute(conn)?
+        == 1)
+}
+
+pub fn create_group(conn: &mut DbConnection, org_id: &str, name: &str, now: OffsetDateTime) -> StoreResult<String> {
+    let id = new_id();
+    diesel::insert_into(user_groups::table)
+        .values((
+            user_groups::id.eq(&id),
+            user_groups::organization_id.eq(org_id),
+            user_groups::name.eq(name),
+            user_groups::created_at.eq(to_db(now)),
+        ))
+        .execute(conn)?;
+    Ok(id)
+}
+
+pub fn find_group(conn: &mut DbConnection, org_id: &str, name: &str) -> StoreResult<Option<String>> {
+    Ok(user_groups::table
+        .filter(user_groups::organization_id.eq(org_id))
+        .filter(user_groups::name.eq(name))
+        .select(user_groups::id)
+        .first(conn)
+        .optional()?)
+}
+
+pub fn add_group_member(conn: &mut DbConnection, group_id: &str, user_id: &str) -> StoreResult<()> {
+    diesel::insert_into(user_group_members::table)
+        .values((user_group_members::group_id.eq(group_id), user_group_members::user_id.eq(user_id)))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Adds or describes an entitlement in the catalogue.
+pub fn define_entitlement(conn: &mut DbConnection, name: &str, description: &str, content: bool) -> StoreResult<()> {
+    let updated = diesel::update(entitlements::table.find(name))
+        .set((entitlements::description.eq(description), entitlements::content.eq(content)))
+        .execute(conn)?;
+    if updated == 0 {
+        diesel::insert_into(entitlements::table)
+            .values((
+                entitlements::name.eq(name),
+                entitlements::description.eq(description),
+                entitlements::content.eq(content),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+pub fn entitlement_exists(conn: &mut DbConnection, name: &str) -> StoreResult<bool> {
+    Ok(diesel::select(diesel::dsl::exists(entitlements::table.find(name))).get_result(conn)?)
+}
+
+/// Who a license is granted to.
+#[derive(Debug, Clone)]
+pub enum GrantTo {
+    Organization(String),
+    Group(String),
+    User(String),
+}
+
+/// Grants a license; returns its id.
+pub fn grant(
+    conn: &mut DbConnection,
+    entitlement: &str,
+    to: &GrantTo,
+    include_external: bool,
+    valid_from: Option<OffsetDateTime>,
+    valid_until: Option<OffsetDateTime>,
+    now: OffsetDateTime,
+) -> StoreResult<String> {
+    let id = new_id();
+    let (org, group, user) = match to {
+        GrantTo::Organization(o) => (Some(o.as_str()), None, None),
+        GrantTo::Group(g) => (None, Some(g.as_str()), None),
+        GrantTo::User(u) => (None, None, Some(u.as_str())),
+    };
+    diesel::insert_into(entitlement_grants::table)
+        .values((
+            entitlement_grants::id.eq(&id),
+            entitlement_grants::entitlement.eq(entitlement),
+            entitlement_grants::organization_id.eq(org),
+            entitlement_grants::group_id.eq(group),
+            entitlement_grants::user_id.eq(user),
+            entitlement_grants::include_external.eq(include_external),
+            entitlement_grants::valid_from.eq(valid_from.map(to_db)),
+            entitlement_grants::valid_until.eq(valid_until.map(to_db)),
+            entitlement_grants::created_at.eq(to_db(now)),
+        ))
+        .execute(conn)?;
+    Ok(id)
+}
+
+/// Ends licenses of `entitlement` held by `to`; returns how many.
+pub fn revoke_grants(conn: &mut DbConnection, entitlement: &str, to: &GrantTo) -> StoreResult<usize> {
+    let q = entitlement_grants::table.filter(entitlement_grants::entitlement.eq(entitlement));
+    Ok(match to {
+        GrantTo::Organization(o) => {
+            diesel::delete(q.filter(entitlement_grants::organization_id.eq(o))).execute(conn)?
+        }
+        GrantTo::Group(g) => diesel::delete(q.filter(entitlement_grants::group_id.eq(g))).execute(conn)?,
+        GrantTo::User(u) => diesel::delete(q.filter(entitlement_grants::user_id.eq(u))).execute(conn)?,
+    })
+}
+
+pub fn grant_platform_admin(conn: &mut DbConnection, user_id: &str, now: OffsetDateTime) -> StoreResult<()> {
+    diesel::delete(platform_admins::table.find(user_id)).execute(conn)?;
+    diesel::insert_into(platform_admins::table)
+        .values((platform_admins::user_id.eq(user_id), platform_admins::granted_at.eq(to_db(now))))
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn is_platform_admin(conn: &mut DbConnection, user_id: &str) -> StoreResult<bool> {
+    Ok(diesel::select(diesel::dsl::exists(platform_admins::table.find(user_id))).get_result(conn)?)
+}
+
+/// Emails of an organization's administrators (who can grant access).
+pub fn admin_emails(conn: &mut DbConnection, org_id: &str) -> StoreResult<Vec<String>> {
+    Ok(memberships::table
+        .inner_join(users::table)
+        .filter(memberships::organization_id.eq(org_id))
+        .filter(memberships::role.eq(Role::Admin.as_str()))
+        .order(users::email.asc())
+        .select(users::email)
+        .load(conn)?)
+}
+
+type GrantRow = (
+    String,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    bool,
+    Option<time::PrimitiveDateTime>,
+    Option<time::PrimitiveDateTime>,
+);
+
+/// Everything access-rights evaluation needs about one person.
+pub fn access_facts(conn: &mut DbConnection, user_id: &str) -> StoreResult<AccessFacts> {
+    let rows: Vec<(String, String, String, String)> = memberships::table
+        .inner_join(organizations::table)
+        .filter(memberships::user_id.eq(user_id))
+        .select((memberships::organization_id, organizations::name, memberships::kind, memberships::role))
+        .load(conn)?;
+    let memberships = rows
+        .into_iter()
+        .map(|(org_id, org_name, kind, role)| {
+            Ok(MembershipFact {
+                kind: MembershipKind::parse(&kind).ok_or_else(|| StoreError::corrupt("membership kind"))?,
+                role: Role::parse(&role).ok_or_else(|| StoreError::corrupt("membership role"))?,
+                org_id,
+                org_name,
+            })
+        })
+        .collect::<StoreResult<Vec<_>>>()?;
+    let groups: Vec<(String, String)> = user_group_members::table
+        .inner_join(user_groups::table)
+        .filter(user_group_members::user_id.eq(user_id))
+        .select((user_groups::id, user_groups::name))
+        .load(conn)?;
+    let org_ids: Vec<&str> = memberships.iter().map(|m| m.org_id.as_str()).collect();
+    let group_ids: Vec<&str> = groups.iter().map(|(id, _)| id.as_str()).collect();
+    let rows: Vec<GrantRow> = entitlement_grants::table
+        .filter(
+            entitlement_grants::user_id
+                .eq(user_id)
+                .or(entitlement_grants::organization_id.eq_any(&org_ids))
+                .or(entitlement_grants::group_id.eq_any(&group_ids)),
+        )
+        .select((
+            entitlement_grants::entitlement,
+            entitlement_grants::organization_id,
+            entitlement_grants::group_id,
+            entitlement_grants::user_id,
+            entitlement_grants::include_external,
+            entitlement_grants::valid_from,
+            entitlement_grants::valid_until,
+        ))
+        .load(conn)?;
+    let grants = rows
+        .into_iter()
+        .map(|(entitlement, org, group, _user, include_external, from, until)| GrantFact {
+            entitlement,
+            holder: match (org, group) {
+                (Some(o), _) => Holder::Organization(o),
+                (None, Some(g)) => Holder::Group(g),
+                (None, None) => Holder::User,
+            },
+            include_external,
+            valid_from: from.map(from_db),
+            valid_until: until.map(from_db),
+        })
+        .collect();
+    let content: Vec<String> =
+        entitlements::table.filter(entitlements::content.eq(true)).select(entitlements::name).load(conn)?;
+    Ok(AccessFacts { memberships, groups, grants, content })
+}
