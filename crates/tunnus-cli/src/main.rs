@@ -15,6 +15,7 @@ use tunnus_store::{Db, DbConfig};
 
 mod clients;
 mod demo;
+mod orgs;
 
 #[derive(Parser)]
 #[command(name = "tunnus", version, about = "Tunnus — OpenID Connect single sign-on")]
@@ -43,6 +44,15 @@ enum Command {
     /// Manage signing keys.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// Manage organizations, their members and groups.
+    #[command(subcommand)]
+    Org(orgs::OrgCommand),
+    /// Manage the entitlement catalogue and licenses.
+    #[command(subcommand)]
+    License(orgs::LicenseCommand),
+    /// Inspect identities and grant platform administration.
+    #[command(subcommand)]
+    User(orgs::UserCommand),
 }
 
 #[derive(Subcommand)]
@@ -85,6 +95,9 @@ fn main() -> ExitCode {
         Command::Migrate => migrate(&config),
         Command::Client(command) => runtime.block_on(clients::run(&config, command)),
         Command::Keys(KeysCommand::Rotate) => runtime.block_on(rotate_keys(&config)),
+        Command::Org(command) => runtime.block_on(orgs::run_org(&config, command)),
+        Command::License(command) => runtime.block_on(orgs::run_license(&config, command)),
+        Command::User(command) => runtime.block_on(orgs::run_user(&config, command)),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

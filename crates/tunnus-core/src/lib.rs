@@ -8,6 +8,7 @@ pub mod client;
 pub mod clock;
 pub mod country;
 pub mod email;
+pub mod invitation;
 pub mod password;
 pub mod profile;
 pub mod scope;

@@ -26,6 +26,8 @@ pub enum ActionEmailKind {
     ResetPassword,
     /// Someone tried to sign up with an address that already has an account.
     AccountExists,
+    /// An invitation to join an organization (`org` names it).
+    Invitation,
 }
 
 impl ActionEmailKind {
@@ -34,6 +36,7 @@ impl ActionEmailKind {
             Self::SetPassword => "set-password",
             Self::ResetPassword => "reset-password",
             Self::AccountExists => "account-exists",
+            Self::Invitation => "invitation",
         }
     }
 }
@@ -47,6 +50,8 @@ pub struct ActionEmail<'a> {
     pub link: &'a str,
     /// How long the link works, if it expires.
     pub valid_hours: Option<i64>,
+    /// The organization an invitation is for (`$org` in the texts).
+    pub org: Option<&'a str>,
 }
 
 #[derive(Template)]
@@ -78,9 +83,10 @@ struct ActionHtml<'a> {
 impl ActionEmail<'_> {
     pub fn render(&self, tr: &Tr) -> Result<RenderedEmail, askama::Error> {
         let key = self.kind.key();
-        let subject = tr.t(&format!("email-{key}-subject"));
+        let org = [("org", self.org.unwrap_or(""))];
+        let subject = tr.t_with(&format!("email-{key}-subject"), &org);
         let greeting = tr.t_with("email-greeting", &[("name", self.name)]);
-        let body = tr.t(&format!("email-{key}-body"));
+        let body = tr.t_with(&format!("email-{key}-body"), &org);
         let button = tr.t(&format!("email-{key}-button"));
         let validity = self.valid_hours.map(|h| tr.t_with("email-valid-for", &[("hours", &h.to_string())]));
         let ignore = tr.t("email-ignore");
@@ -132,6 +138,7 @@ mod tests {
             name: "Aino <b>",
             link: "http://localhost:8080/password/set?token=abc&x=1",
             valid_hours: Some(24),
+            org: None,
         }
         .render(&Tr::new(Lang::En))
         .unwrap();

@@ -38,6 +38,9 @@ pub enum AppError {
     Throttled { retry_after_seconds: u64 },
     #[error("not found")]
     NotFound,
+    /// Signed in, but not allowed to do this.
+    #[error("forbidden")]
+    Forbidden,
     /// A dependency (database, Redis) is down or timed out.
     #[error("unavailable: {0}")]
     Unavailable(String),
@@ -57,6 +60,7 @@ impl AppError {
             Self::Csrf => "error-csrf",
             Self::Throttled { .. } => "error-throttled",
             Self::NotFound => "error-not-found",
+            Self::Forbidden => "error-forbidden",
             Self::Unavailable(_) => "error-unavailable",
             Self::Internal(_) => "error-internal",
         }
@@ -86,6 +90,7 @@ impl ResponseError for AppError {
             Self::Csrf => StatusCode::FORBIDDEN,
             Self::Throttled { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::NotFound => StatusCode::NOT_FOUND,
+            Self::Forbidden => StatusCode::FORBIDDEN,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }

@@ -331,3 +331,107 @@ impl AccessDeniedPage {
         self.nav.clone()
     }
 }
+
+/// An invitation as shown to the invited person.
+#[derive(Debug, Clone)]
+pub struct InvitationView {
+    pub id: String,
+    pub title: String,
+    pub text: String,
+}
+
+#[derive(Template)]
+#[template(path = "profile.html")]
+pub struct ProfilePage {
+    pub tr: Tr,
+    pub nav: Nav,
+    pub csrf: String,
+    pub name: String,
+    pub email: String,
+    pub company: Option<String>,
+    pub external: Vec<String>,
+    pub groups: Vec<String>,
+    pub licenses: Vec<String>,
+    pub invitations: Vec<InvitationView>,
+    /// Show "Access Admin Tool".
+    pub admin: bool,
+}
+
+impl ProfilePage {
+    pub fn nav(&self) -> Nav {
+        self.nav.clone()
+    }
+}
+
+#[derive(Template)]
+#[template(path = "invitation.html")]
+pub struct InvitationPage {
+    pub tr: Tr,
+    pub nav: Nav,
+    pub csrf: String,
+    pub invitation: InvitationView,
+    /// Accepting moves the person out of their current company.
+    pub leave_warning: Option<String>,
+    pub confirm_label: String,
+    pub problem: Option<String>,
+}
+
+impl InvitationPage {
+    pub fn nav(&self) -> Nav {
+        self.nav.clone()
+    }
+}
+
+#[derive(Template)]
+#[template(path = "admin_index.html")]
+pub struct AdminIndexPage {
+    pub tr: Tr,
+    pub nav: Nav,
+    /// (id, name)
+    pub organizations: Vec<(String, String)>,
+    pub platform: bool,
+}
+
+impl AdminIndexPage {
+    pub fn nav(&self) -> Nav {
+        self.nav.clone()
+    }
+}
+
+#[derive(Template)]
+#[template(path = "admin_org.html")]
+pub struct AdminOrgPage {
+    pub tr: Tr,
+    pub nav: Nav,
+    pub csrf: String,
+    pub org_id: String,
+    pub org_name: String,
+    /// (email, kind, role)
+    pub members: Vec<(String, String, String)>,
+    /// (id, name)
+    pub groups: Vec<(String, String)>,
+    pub search: String,
+    pub page: i64,
+    pub has_more: bool,
+}
+
+impl AdminOrgPage {
+    pub fn nav(&self) -> Nav {
+        self.nav.clone()
+    }
+}
+
+#[derive(Template)]
+#[template(path = "admin_report.html")]
+pub struct AdminReportPage {
+    pub tr: Tr,
+    pub nav: Nav,
+    pub org_id: String,
+    pub report: crate::services::invitations::BulkReport,
+}
+
+impl AdminReportPage {
+    pub fn nav(&self) -> Nav {
+        self.nav.clone()
+    }
+}

@@ -10,6 +10,7 @@ pub mod consents;
 pub mod db;
 pub mod ephemeral;
 pub mod error;
+pub mod invitations;
 pub mod orgs;
 pub mod outbox;
 pub mod outbox_worker;

@@ -279,3 +279,70 @@ pub fn access_facts(conn: &mut DbConnection, user_id: &str) -> StoreResult<Acces
         entitlements::table.filter(entitlements::content.eq(true)).select(entitlements::name).load(conn)?;
     Ok(AccessFacts { memberships, groups, grants, content })
 }
+
+/// A person's membership in one organization: (kind, role).
+pub fn membership(conn: &mut DbConnection, org_id: &str, user_id: &str) -> StoreResult<Option<(MembershipKind, Role)>> {
+    let row: Option<(String, String)> = memberships::table
+        .find((org_id, user_id))
+        .select((memberships::kind, memberships::role))
+        .first(conn)
+        .optional()?;
+    row.map(|(k, r)| {
+        Ok((
+            MembershipKind::parse(&k).ok_or_else(|| StoreError::corrupt("membership kind"))?,
+            Role::parse(&r).ok_or_else(|| StoreError::corrupt("membership role"))?,
+        ))
+    })
+    .transpose()
+}
+
+/// The person's internal organization (id, name), if any.
+pub fn internal_org_of(conn: &mut DbConnection, user_id: &str) -> StoreResult<Option<(String, String)>> {
+    Ok(memberships::table
+        .inner_join(organizations::table)
+        .filter(memberships::user_id.eq(user_id))
+        .filter(memberships::kind.eq(MembershipKind::Internal.as_str()))
+        .select((organizations::id, organizations::name))
+        .first(conn)
+        .optional()?)
+}
+
+/// Members of an organization: (email, kind, role), by email, a page at a time.
+pub fn members(
+    conn: &mut DbConnection,
+    org_id: &str,
+    search: &str,
+    offset: i64,
+    limit: i64,
+) -> StoreResult<Vec<(String, String, String)>> {
+    let pattern = format!("%{}%", search.to_ascii_lowercase().replace(['%', '_'], ""));
+    Ok(memberships::table
+        .inner_join(users::table)
+        .filter(memberships::organization_id.eq(org_id))
+        .filter(users::email.like(pattern))
+        .order(users::email.asc())
+        .offset(offset)
+        .limit(limit)
+        .select((users::email, memberships::kind, memberships::role))
+        .load(conn)?)
+}
+
+/// Organizations where the person is an administrator: (id, name).
+pub fn administered_by(conn: &mut DbConnection, user_id: &str) -> StoreResult<Vec<(String, String)>> {
+    Ok(memberships::table
+        .inner_join(organizations::table)
+        .filter(memberships::user_id.eq(user_id))
+        .filter(memberships::role.eq(Role::Admin.as_str()))
+        .order(organizations::name.asc())
+        .select((organizations::id, organizations::name))
+        .load(conn)?)
+}
+
+/// Groups of an organization: (id, name).
+pub fn groups_of(conn: &mut DbConnection, org_id: &str) -> StoreResult<Vec<(String, String)>> {
+    Ok(user_groups::table
+        .filter(user_groups::organization_id.eq(org_id))
+        .order(user_groups::name.asc())
+        .select((user_groups::id, user_groups::name))
+        .load(conn)?)
+}

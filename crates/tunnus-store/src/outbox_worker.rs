@@ -43,7 +43,7 @@ impl OutboxWorker {
         Self { db, kind, clock, owner, wake, deliver }
     }
 
-    /// Delivers everything due now; returns how many succeeded.
+    /// Delivers one batch of what is due now; returns how many were claimed.
     pub async fn run_once(&self) -> usize {
         let (now, owner, kind) = (self.clock.now(), self.owner.clone(), self.kind);
         let batch = match self.db.write(move |c| outbox::claim_due(c, kind, &owner, now, LEASE, BATCH)).await {
@@ -53,14 +53,13 @@ impl OutboxWorker {
                 return 0;
             }
         };
-        let mut delivered = 0;
+        let claimed = batch.len();
         for item in batch {
             let (id, attempts) = (item.id.clone(), item.attempts);
             let outcome = (self.deliver)(item).await;
             let (now, owner, rid) = (self.clock.now(), self.owner.clone(), id.clone());
             let recorded = match outcome {
                 Ok(()) => {
-                    delivered += 1;
                     tracing::info!(kind, outbox_id = %id, "delivered");
                     self.db.write(move |c| outbox::mark_sent(c, &rid, &owner, now).map(|_| ())).await
                 }
@@ -74,18 +73,21 @@ impl OutboxWorker {
                 tracing::warn!(kind, outbox_id = %id, error = %e, "outbox: cannot record the outcome; the lease expires and it is retried");
             }
         }
-        delivered
+        claimed
     }
 
     /// Runs until `shutdown` resolves; the batch in hand is finished first.
     pub async fn run(self, shutdown: impl Future<Output = ()>) {
         tokio::pin!(shutdown);
         loop {
-            self.run_once().await;
+            // A full batch means more is waiting: go on without a pause.
+            let full = self.run_once().await == BATCH as usize;
+            let pause = if full { Duration::ZERO } else { Duration::from_secs(2) };
             tokio::select! {
+                biased;
                 () = &mut shutdown => break,
                 () = self.wake.notified() => {}
-                () = tokio::time::sleep(Duration::from_secs(2)) => {}
+                () = tokio::time::sleep(pause) => {}
             }
         }
     }

@@ -231,5 +231,24 @@ diesel::allow_tables_to_appear_in_same_query!(
     entitlements,
     entitlement_grants,
     platform_admins,
-    users
+    users,
+    invitations
 );
+
+diesel::table! {
+    invitations (id) {
+        id -> Text,
+        token_hash -> Text,
+        organization_id -> Text,
+        group_id -> Nullable<Text>,
+        kind -> Text,
+        email -> Text,
+        invited_by -> Nullable<Text>,
+        status -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        decided_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::joinable!(invitations -> organizations (organization_id));

@@ -1,9 +1,11 @@
 //! Thin HTTP handlers: parse input, call one service, pick the page.
 
 pub mod account;
+pub mod admin;
 pub mod authorize;
 pub mod oidc;
 pub mod password;
+pub mod profile;
 pub mod system;
 
 use actix_web::cookie::{Cookie, SameSite, time::Duration as CookieDuration};
@@ -80,9 +82,11 @@ pub fn safe_next(next: &str) -> String {
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     account::configure(cfg);
+    admin::configure(cfg);
     authorize::configure(cfg);
     oidc::configure(cfg);
     password::configure(cfg);
+    profile::configure(cfg);
     system::configure(cfg);
 }
 

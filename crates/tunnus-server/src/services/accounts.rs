@@ -89,10 +89,16 @@ fn issue_link(
         ActionPurpose::SetPassword => ActionEmailKind::SetPassword,
         ActionPurpose::ResetPassword => ActionEmailKind::ResetPassword,
     };
-    let email =
-        ActionEmail { kind, to: user.email.as_str(), name: &user.given_name, link: &link, valid_hours: Some(hours) }
-            .render(tr)
-            .map_err(|e| StoreError::corrupt(format!("email template: {e}")))?;
+    let email = ActionEmail {
+        kind,
+        to: user.email.as_str(),
+        name: &user.given_name,
+        link: &link,
+        valid_hours: Some(hours),
+        org: None,
+    }
+    .render(tr)
+    .map_err(|e| StoreError::corrupt(format!("email template: {e}")))?;
     tunnus_mail::queue(conn, &email, now)
 }
 
@@ -110,6 +116,7 @@ fn queue_notice(
         name: &user.given_name,
         link: &link,
         valid_hours: None,
+        org: None,
     }
     .render(tr)
     .map_err(|e| StoreError::corrupt(format!("email template: {e}")))?;

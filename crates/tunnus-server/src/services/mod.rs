@@ -6,5 +6,7 @@ pub mod accounts;
 pub mod audit;
 pub mod backchannel;
 pub mod clients;
+pub mod invitations;
+pub mod orgs;
 pub mod sessions;
 pub mod throttle;

@@ -7,6 +7,7 @@
 mod access;
 mod bad_input;
 mod browser;
+mod invitations;
 mod lifecycle;
 mod oidc;
 mod oidc_more;

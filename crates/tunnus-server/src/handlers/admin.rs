@@ -1,0 +1,123 @@
+//! The admin tool (server-rendered, no JavaScript): organizations an admin
+//! manages, their members, and the bulk invite dialog. Every action is
+//! authorized on the server: an organization admin can act only on their own
+//! organizations; platform administrators on all.
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde::Deserialize;
+use tunnus_core::invitation::InvitationKind;
+use tunnus_store::orgs;
+
+use super::{nav, origin, signed_in, tr};
+use crate::error::AppError;
+use crate::http::csrf::Csrf;
+use crate::pages::{AdminIndexPage, AdminOrgPage, AdminReportPage, html};
+use crate::services::invitations;
+use crate::state::AppState;
+
+const PAGE_SIZE: i64 = 50;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/admin", web::get().to(index))
+        .route("/admin/org", web::get().to(organization))
+        .route("/admin/invite", web::post().to(invite));
+}
+
+async fn admin_user(req: &HttpRequest, state: &AppState) -> Result<Option<tunnus_core::User>, AppError> {
+    Ok(signed_in(req, state).await?.map(|(_, u)| u))
+}
+
+async fn index(req: HttpRequest, state: web::Data<AppState>, csrf: Csrf) -> Result<HttpResponse, AppError> {
+    let Some(user) = admin_user(&req, &state).await? else {
+        return Ok(HttpResponse::SeeOther().insert_header(("Location", "/login?next=%2Fadmin")).finish());
+    };
+    let uid = user.id.to_string();
+    let (platform, mine) =
+        state.db.read(move |c| Ok((orgs::is_platform_admin(c, &uid)?, orgs::administered_by(c, &uid)?))).await?;
+    let organizations = if platform { state.db.read(orgs::list_orgs).await? } else { mine };
+    if organizations.is_empty() && !platform {
+        return Err(AppError::Forbidden);
+    }
+    html(&AdminIndexPage { tr: tr(&req), nav: nav(Some(&user), &csrf), organizations, platform })
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct OrgQuery {
+    id: String,
+    q: String,
+    page: i64,
+}
+
+async fn organization(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    csrf: Csrf,
+    query: web::Query<OrgQuery>,
+) -> Result<HttpResponse, AppError> {
+    let Some(user) = admin_user(&req, &state).await? else {
+        return Ok(HttpResponse::SeeOther().insert_header(("Location", "/login?next=%2Fadmin")).finish());
+    };
+    if !invitations::may_administer(&state, &user, &query.id).await? {
+        return Err(AppError::Forbidden);
+    }
+    let (id, search, page) =
+        (query.id.clone(), query.q.chars().take(100).collect::<String>(), query.page.clamp(0, 100_000));
+    let s = search.clone();
+    let (org, members, groups) = state
+        .db
+        .read(move |c| {
+            Ok((
+                orgs::find_org(c, &id)?,
+                orgs::members(c, &id, &s, page * PAGE_SIZE, PAGE_SIZE + 1)?,
+                orgs::groups_of(c, &id)?,
+            ))
+        })
+        .await?;
+    let Some((org_id, org_name)) = org else { return Err(AppError::NotFound) };
+    let has_more = members.len() as i64 > PAGE_SIZE;
+    html(&AdminOrgPage {
+        tr: tr(&req),
+        nav: nav(Some(&user), &csrf),
+        csrf: csrf.token().to_owned(),
+        org_id,
+        org_name,
+        members: members.into_iter().take(PAGE_SIZE as usize).collect(),
+        groups,
+        search,
+        page,
+        has_more,
+    })
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct InviteForm {
+    csrf: String,
+    org: String,
+    kind: String,
+    group: String,
+    emails: String,
+}
+
+async fn invite(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    csrf: Csrf,
+    form: web::Form<InviteForm>,
+) -> Result<HttpResponse, AppError> {
+    csrf.verify(&form.csrf)?;
+    let Some(user) = admin_user(&req, &state).await? else {
+        return Ok(HttpResponse::SeeOther().insert_header(("Location", "/login?next=%2Fadmin")).finish());
+    };
+    let form = form.into_inner();
+    let kind = InvitationKind::parse(&form.kind).ok_or(AppError::BadRequest)?;
+    let group = (kind == InvitationKind::Group).then_some(form.group.clone());
+    if kind == InvitationKind::Group && form.group.is_empty() {
+        return Err(AppError::BadRequest);
+    }
+    let tr = tr(&req);
+    let report =
+        invitations::invite_many(&state, &user, &form.org, kind, group, &form.emails, tr, origin(&req, &state)).await?;
+    html(&AdminReportPage { tr, nav: nav(Some(&user), &csrf), org_id: form.org, report })
+}
