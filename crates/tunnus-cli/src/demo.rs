@@ -23,6 +23,13 @@ pub async fn register_clients(config: &Config, db: &Db, key: &[u8]) -> Result<Ve
         .map_err(|e| e.to_string())?;
     let services = tunnus_demo::default_services(&secrets["campus"], &secrets["warehouse"], &secrets["model-sharing"]);
     for (service, alg) in services.iter().zip([SigningAlg::RS256, SigningAlg::ES256, SigningAlg::EdDSA]) {
+        // An operator's `--require-entitlement` on a demo client survives restarts.
+        let id = tunnus_core::client::ClientId::parse(&service.client_id).ok_or("demo client id")?;
+        let required = db
+            .read(move |c| tunnus_store::clients::find(c, &id))
+            .await
+            .map_err(|e| e.to_string())?
+            .and_then(|c| c.required_entitlement);
         let spec = ClientSpec {
             id: service.client_id.clone(),
             name: service.name.clone(),
@@ -43,7 +50,7 @@ pub async fn register_clients(config: &Config, db: &Db, key: &[u8]) -> Result<Ve
             strict_scopes: false,
             first_party: true,
             id_token_alg: alg,
-            required_entitlement: None,
+            required_entitlement: required,
         };
         ensure(db, key, &spec, Some(service.client_secret.clone()), SystemClock.now())
             .await
