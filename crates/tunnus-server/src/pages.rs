@@ -348,8 +348,10 @@ pub struct ProfilePage {
     pub csrf: String,
     pub name: String,
     pub email: String,
-    pub company: Option<String>,
-    pub external: Vec<String>,
+    /// (id, name) of the internal organization.
+    pub company: Option<(String, String)>,
+    /// (id, name) of external memberships.
+    pub external: Vec<(String, String)>,
     pub groups: Vec<String>,
     pub licenses: Vec<String>,
     pub invitations: Vec<InvitationView>,
@@ -413,6 +415,8 @@ pub struct AdminOrgPage {
     pub search: String,
     pub page: i64,
     pub has_more: bool,
+    /// Pending invitations: (id, email, kind).
+    pub pending: Vec<(String, String, String)>,
 }
 
 impl AdminOrgPage {

@@ -151,3 +151,15 @@ pub fn decide(conn: &mut DbConnection, id: &str, to: InvitationStatus, now: Offs
         .execute(conn)?
         == 1)
 }
+
+/// Pending, unexpired invitations of an organization, newest first.
+pub fn pending_for_org(conn: &mut DbConnection, org_id: &str, now: OffsetDateTime) -> StoreResult<Vec<Invitation>> {
+    let rows: Vec<Row> = select_invitation!()
+        .filter(invitations::organization_id.eq(org_id))
+        .filter(invitations::status.eq(InvitationStatus::Pending.as_str()))
+        .filter(invitations::expires_at.gt(to_db(now)))
+        .order(invitations::created_at.desc())
+        .limit(500)
+        .load(conn)?;
+    rows.into_iter().map(invitation).collect()
+}

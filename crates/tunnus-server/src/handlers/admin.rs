@@ -20,7 +20,9 @@ const PAGE_SIZE: i64 = 50;
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/admin", web::get().to(index))
         .route("/admin/org", web::get().to(organization))
-        .route("/admin/invite", web::post().to(invite));
+        .route("/admin/invite", web::post().to(invite))
+        .route("/admin/member", web::post().to(member))
+        .route("/admin/invitation/revoke", web::post().to(revoke_invitation));
 }
 
 async fn admin_user(req: &HttpRequest, state: &AppState) -> Result<Option<tunnus_core::User>, AppError> {
@@ -64,13 +66,15 @@ async fn organization(
     let (id, search, page) =
         (query.id.clone(), query.q.chars().take(100).collect::<String>(), query.page.clamp(0, 100_000));
     let s = search.clone();
-    let (org, members, groups) = state
+    let now = state.clock.now();
+    let (org, members, groups, pending) = state
         .db
         .read(move |c| {
             Ok((
                 orgs::find_org(c, &id)?,
                 orgs::members(c, &id, &s, page * PAGE_SIZE, PAGE_SIZE + 1)?,
                 orgs::groups_of(c, &id)?,
+                tunnus_store::invitations::pending_for_org(c, &id, now)?,
             ))
         })
         .await?;
@@ -87,6 +91,7 @@ async fn organization(
         search,
         page,
         has_more,
+        pending: pending.into_iter().map(|i| (i.id, i.email, i.kind.as_str().to_owned())).collect(),
     })
 }
 
@@ -120,4 +125,109 @@ async fn invite(
     let report =
         invitations::invite_many(&state, &user, &form.org, kind, group, &form.emails, tr, origin(&req, &state)).await?;
     html(&AdminReportPage { tr, nav: nav(Some(&user), &csrf), org_id: form.org, report })
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct MemberForm {
+    csrf: String,
+    org: String,
+    email: String,
+    action: String,
+}
+
+fn back_to(org: &str) -> HttpResponse {
+    let q = url::form_urlencoded::Serializer::new(String::new()).append_pair("id", org).finish();
+    HttpResponse::SeeOther().insert_header(("Location", format!("/admin/org?{q}"))).finish()
+}
+
+/// Remove a member or change their role.
+async fn member(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    csrf: Csrf,
+    form: web::Form<MemberForm>,
+) -> Result<HttpResponse, AppError> {
+    csrf.verify(&form.csrf)?;
+    let Some(user) = admin_user(&req, &state).await? else { return Err(AppError::Forbidden) };
+    if !invitations::may_administer(&state, &user, &form.org).await? {
+        return Err(AppError::Forbidden);
+    }
+    let result = match form.action.as_str() {
+        "remove" => crate::services::orgs::remove_member(&state.db, &form.org, &form.email).await,
+        "make-admin" => {
+            crate::services::orgs::set_role(&state.db, &form.org, &form.email, tunnus_core::access::Role::Admin).await
+        }
+        "make-member" => {
+            crate::services::orgs::set_role(&state.db, &form.org, &form.email, tunnus_core::access::Role::Member).await
+        }
+        _ => return Err(AppError::BadRequest),
+    };
+    match result {
+        Ok(()) => {
+            let (actor, now, origin, detail) = (
+                user.id.to_string(),
+                state.clock.now(),
+                origin(&req, &state),
+                serde_json::json!({"organization": form.org, "member": form.email, "action": form.action}),
+            );
+            state
+                .db
+                .write(move |c| {
+                    crate::services::audit::record(c, "organization.member_changed", Some(&actor), &origin, detail, now)
+                })
+                .await?;
+            Ok(back_to(&form.org))
+        }
+        Err(crate::services::orgs::OrgError::Store(e)) => Err(e.into()),
+        Err(_) => Err(AppError::NotFound),
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct RevokeForm {
+    csrf: String,
+    org: String,
+    id: String,
+}
+
+async fn revoke_invitation(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    csrf: Csrf,
+    form: web::Form<RevokeForm>,
+) -> Result<HttpResponse, AppError> {
+    csrf.verify(&form.csrf)?;
+    let Some(user) = admin_user(&req, &state).await? else { return Err(AppError::Forbidden) };
+    if !invitations::may_administer(&state, &user, &form.org).await? {
+        return Err(AppError::Forbidden);
+    }
+    let (id, org, now) = (form.id.clone(), form.org.clone(), state.clock.now());
+    let (actor, origin) = (user.id.to_string(), origin(&req, &state));
+    let revoked = state
+        .db
+        .write(move |c| {
+            // Only an invitation of this very organization.
+            let Some(inv) = tunnus_store::invitations::find(c, &id)? else { return Ok(false) };
+            if inv.organization_id != org {
+                return Ok(false);
+            }
+            let done =
+                tunnus_store::invitations::decide(c, &id, tunnus_core::invitation::InvitationStatus::Revoked, now)?;
+            crate::services::audit::record(
+                c,
+                "invitation.revoked",
+                Some(&actor),
+                &origin,
+                serde_json::json!({"invitation": id}),
+                now,
+            )?;
+            Ok(done)
+        })
+        .await?;
+    if !revoked {
+        return Err(AppError::NotFound);
+    }
+    Ok(back_to(&form.org))
 }

@@ -19,7 +19,8 @@ use crate::state::AppState;
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/profile", web::get().to(profile))
         .route("/invite", web::get().to(invitation_link))
-        .route("/invite/answer", web::post().to(answer));
+        .route("/invite/answer", web::post().to(answer))
+        .route("/profile/leave", web::post().to(leave));
 }
 
 fn login_redirect(next: &str) -> HttpResponse {
@@ -52,9 +53,17 @@ async fn profile(req: HttpRequest, state: web::Data<AppState>, csrf: Csrf) -> Re
             Ok((orgs::access_facts(c, &uid)?, orgs::administered_by(c, &uid)?, orgs::is_platform_admin(c, &uid)?))
         })
         .await?;
-    let company = facts.memberships.iter().find(|m| m.kind == MembershipKind::Internal).map(|m| m.org_name.clone());
-    let external =
-        facts.memberships.iter().filter(|m| m.kind == MembershipKind::External).map(|m| m.org_name.clone()).collect();
+    let company = facts
+        .memberships
+        .iter()
+        .find(|m| m.kind == MembershipKind::Internal)
+        .map(|m| (m.org_id.clone(), m.org_name.clone()));
+    let external = facts
+        .memberships
+        .iter()
+        .filter(|m| m.kind == MembershipKind::External)
+        .map(|m| (m.org_id.clone(), m.org_name.clone()))
+        .collect();
     let invitations = invitations::pending_for(&state, &user).await?.iter().map(|i| view(&tr, i)).collect();
     html(&ProfilePage {
         tr,
@@ -221,4 +230,47 @@ async fn answer(
             )
         }
     }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct LeaveForm {
+    csrf: String,
+    org: String,
+}
+
+/// Leaving an organization (Company or external): memberships, its groups and
+/// its licenses go; the identity stays.
+async fn leave(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    csrf: Csrf,
+    form: web::Form<LeaveForm>,
+) -> Result<HttpResponse, AppError> {
+    csrf.verify(&form.csrf)?;
+    let Some((_, user)) = signed_in(&req, &state).await? else {
+        return Ok(login_redirect("/profile"));
+    };
+    let (uid, org, now, origin) = (user.id.to_string(), form.org.clone(), state.clock.now(), origin(&req, &state));
+    let left = state
+        .db
+        .write(move |c| {
+            let left = orgs::remove_membership(c, &org, &uid)?;
+            if left {
+                crate::services::audit::record(
+                    c,
+                    "organization.left",
+                    Some(&uid),
+                    &origin,
+                    serde_json::json!({"organization": org}),
+                    now,
+                )?;
+            }
+            Ok(left)
+        })
+        .await?;
+    if !left {
+        return Err(AppError::NotFound);
+    }
+    Ok(HttpResponse::SeeOther().insert_header(("Location", "/profile")).finish())
 }

@@ -176,6 +176,83 @@ async fn bulk_invite_and_accept(app: TestApp) {
     assert!(declined.contains("You declined"));
     assert!(p5.get("/profile").await.text_of("#invitations").contains("No pending invitations"));
 
+    // Admin actions: revoke an invitation, change a role, remove a member; members cannot.
+    let org_page = boss.get(&format!("/admin/org?id={acme}")).await;
+    assert!(org_page.text_of("#pending-invitations").contains("person8@example.com"));
+    let doc = scraper::Html::parse_document(&org_page.body);
+    let sel = scraper::Selector::parse("#pending-invitations tr").unwrap();
+    let row = doc.select(&sel).find(|r| r.text().collect::<String>().contains("person8@example.com")).unwrap();
+    let inv_id = row
+        .select(&scraper::Selector::parse("input[name=id]").unwrap())
+        .next()
+        .unwrap()
+        .value()
+        .attr("value")
+        .unwrap()
+        .to_owned();
+    let link8 = invitation_link(&app, "person8@example.com").await;
+    let denied = member
+        .post(
+            "/admin/invitation/revoke",
+            &[("csrf", &member.get("/profile").await.csrf()), ("org", &acme), ("id", &inv_id)],
+        )
+        .await;
+    assert_eq!(denied.status, StatusCode::FORBIDDEN);
+    let revoked =
+        boss.post("/admin/invitation/revoke", &[("csrf", &org_page.csrf()), ("org", &acme), ("id", &inv_id)]).await;
+    assert_eq!(revoked.status, StatusCode::SEE_OTHER);
+    verified_account(&app, "person8@example.com").await;
+    let p8 = signed_in_browser(&app, "person8@example.com").await;
+    let gone = p8.get(&link8).await;
+    assert_eq!(gone.status, StatusCode::GONE);
+    assert!(gone.contains("withdrawn"));
+    let csrf = org_page.csrf();
+    assert_eq!(
+        boss.post(
+            "/admin/member",
+            &[("csrf", &csrf), ("org", &acme), ("email", "member@example.com"), ("action", "make-admin")]
+        )
+        .await
+        .status,
+        StatusCode::SEE_OTHER
+    );
+    assert!(
+        member.get(&format!("/admin/org?id={acme}")).await.status == StatusCode::OK,
+        "the new admin reaches the admin tool"
+    );
+    assert_eq!(
+        boss.post(
+            "/admin/member",
+            &[("csrf", &csrf), ("org", &acme), ("email", "member@example.com"), ("action", "remove")]
+        )
+        .await
+        .status,
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(
+        member.get(&format!("/admin/org?id={acme}")).await.status,
+        StatusCode::FORBIDDEN,
+        "removed, no longer an admin"
+    );
+    let rival = signed_in_browser(&app, "rival@example.com").await;
+    let cross = rival
+        .post(
+            "/admin/member",
+            &[
+                ("csrf", &rival.get("/profile").await.csrf()),
+                ("org", &acme),
+                ("email", "worker@example.com"),
+                ("action", "remove"),
+            ],
+        )
+        .await;
+    assert_eq!(cross.status, StatusCode::FORBIDDEN, "another organization's admin cannot touch Acme");
+    // The worker leaves Acme from the profile page.
+    let profile = worker.get("/profile").await;
+    let left = worker.post("/profile/leave", &[("csrf", &profile.csrf()), ("org", &acme)]).await;
+    assert_eq!(left.status, StatusCode::SEE_OTHER);
+    assert_eq!(worker.get("/profile").await.text_of("#company"), "No company");
+
     // Invitations expire.
     verified_account(&app, "person6@example.com").await;
     let late = signed_in_browser(&app, "person6@example.com").await;
