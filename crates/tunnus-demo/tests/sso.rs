@@ -685,3 +685,188 @@ async fn browser_sso_across_demo_services() {
     demo.stop().await;
     provider.stop().await;
 }
+
+// ---------------------------------------------------------------------------------------------
+// Access rights in a real browser: an admin invites an employee of a licensed organization, and
+// the employee's next sign-in at Warehouse unlocks its premium content — no cookies cleared.
+
+/// Chromedriver and a browser session, or `None` (test skipped) when Chromium is not installed
+/// and this is not CI.
+async fn start_browser() -> Option<(Chromedriver, Client)> {
+    let programs = find_program("TUNNUS_TEST_CHROMEDRIVER", "/usr/bin/chromedriver", "chromedriver")
+        .and_then(|driver| find_program("TUNNUS_TEST_CHROMIUM", "/usr/bin/chromium", "chromium").map(|b| (driver, b)));
+    let (chromedriver, chromium) = match programs {
+        Ok(found) => found,
+        Err(reason) => {
+            tunnus_store::testing::service_missing("chromium", &reason);
+            return None;
+        }
+    };
+    let driver = Chromedriver::start(&chromedriver).await;
+    let mut args: Vec<String> = CHROMIUM_ARGS.iter().map(|a| (*a).to_owned()).collect();
+    args.push(format!("--user-data-dir={}", driver.profile.display()));
+    let mut capabilities = serde_json::Map::new();
+    capabilities.insert("browserName".into(), json!("chrome"));
+    capabilities.insert("goog:chromeOptions".into(), json!({ "binary": chromium, "args": args }));
+    let c =
+        ClientBuilder::native().capabilities(capabilities).connect(&driver.url).await.unwrap_or_else(|e| {
+            panic!("no browser session: {e}; log: {}", std::fs::read_to_string(&driver.log).unwrap())
+        });
+    Some((driver, c))
+}
+
+/// Lets the client `client_id` also ask for the `organization` and `entitlements` scopes (the
+/// provider drops scopes a client is not allowed, and with them the access-rights claims).
+async fn allow_access_scopes(provider: &Provider, client_id: &str) {
+    use tunnus_server::services::clients::{SecretChange, spec_of, update};
+    let state = &provider.server().state;
+    let id = tunnus_core::client::ClientId::parse(client_id).unwrap();
+    let client = state.db.read(move |c| tunnus_store::clients::find(c, &id)).await.unwrap().unwrap();
+    let mut spec = spec_of(&client);
+    for scope in ["organization", "entitlements"] {
+        if !spec.scopes.iter().any(|s| s == scope) {
+            spec.scopes.push(scope.to_owned());
+        }
+    }
+    update(&state.db, &state.secret_key, &spec, SecretChange::Keep, state.clock.now()).await.unwrap();
+}
+
+/// Creates the organization `name` with `admin_email` as its internal administrator and grants
+/// it the `entitlement` license (for its employees only).
+async fn licensed_org(provider: &Provider, name: &str, admin_email: &str, entitlement: &str) {
+    use tunnus_core::access::{MembershipKind, Role};
+    use tunnus_store::orgs::{GrantTo, add_membership, create_org, grant};
+    let state = &provider.server().state;
+    let email = tunnus_core::Email::parse(admin_email).unwrap();
+    let admin = state.db.read(move |c| tunnus_store::users::find_by_email(c, &email)).await.unwrap().unwrap();
+    let (name, entitlement, admin_id, now) =
+        (name.to_owned(), entitlement.to_owned(), admin.id.to_string(), state.clock.now());
+    state
+        .db
+        .write(move |c| {
+            let org = create_org(c, &name, now)?;
+            add_membership(c, &org, &admin_id, MembershipKind::Internal, Role::Admin, now)?;
+            grant(c, &entitlement, &GrantTo::Organization(org.clone()), false, None, None, now)?;
+            Ok(org)
+        })
+        .await
+        .unwrap();
+}
+
+/// Signs in at the provider's sign-in form the browser is on (or is being sent to).
+async fn provider_sign_in(c: &Client, provider: &Provider, email: &str) {
+    element(c, "form[action='/login'] #password").await;
+    let at = current_url(c).await;
+    assert!(at.starts_with(&format!("{}/login?", provider.url)), "{at}");
+    type_into(c, "#email", email).await;
+    type_into(c, "#password", PASSWORD).await;
+    element(c, "form[action='/login'] button[type=submit]").await.click().await.unwrap();
+}
+
+/// Opens the provider's profile page, signing in as `email` on the way.
+async fn provider_profile(c: &Client, provider: &Provider, email: &str) {
+    c.goto(&format!("{}/profile", provider.url)).await.unwrap();
+    provider_sign_in(c, provider, email).await;
+    element(c, "h1#profile").await;
+    assert_eq!(current_url(c).await, format!("{}/profile", provider.url));
+    let who = element(c, "#profile-link").await.text().await.unwrap();
+    assert_eq!(who, email);
+}
+
+/// Signs out at the provider through its header's Sign out button.
+async fn provider_sign_out(c: &Client) {
+    element(c, "header form[action='/logout'] button[type=submit]").await.click().await.unwrap();
+    element_with_text(c, "h1", "You are signed out").await;
+    element(c, "header a[href='/login']").await;
+}
+
+/// Signs in at a demo service whose home page the browser is on and returns its premium section.
+async fn demo_sign_in(c: &Client, base: &str, email: &str, provider: Option<&Provider>) -> Element {
+    element(c, "a.button[href='/login']").await.click().await.unwrap();
+    if let Some(provider) = provider {
+        provider_sign_in(c, provider, email).await;
+    }
+    let who = element(c, "p.who").await.text().await.unwrap();
+    assert!(who.contains(email), "{who}");
+    assert_eq!(current_url(c).await, format!("{base}/"));
+    element(c, "section#premium").await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn browser_admin_invites_and_premium_appears() {
+    let provider = Provider::start().await;
+    let demo = Demo::start(&provider).await;
+    allow_access_scopes(&provider, "warehouse").await;
+    let (admin, employee) = ("admin@example.com", "employee@example.com");
+    provider.verified_account(admin, "Alma", "Admin").await;
+    provider.verified_account(employee, "Eero", "Employee").await;
+    licensed_org(&provider, "Acme", admin, "warehouse:premium").await;
+
+    let Some((driver, c)) = start_browser().await else {
+        demo.stop().await;
+        provider.stop().await;
+        return;
+    };
+    let shots = Screenshots::new();
+
+    // The employee, not yet in any organization: Warehouse's premium content is locked.
+    c.goto(&format!("{}/", demo.warehouse)).await.unwrap();
+    assert_eq!(heading(&c).await, "Warehouse");
+    let premium = demo_sign_in(&c, &demo.warehouse, employee, Some(&provider)).await;
+    assert_eq!(premium.attr("class").await.unwrap().as_deref(), Some("premium locked"));
+    let text = premium.text().await.unwrap();
+    assert!(text.contains("requires the warehouse:premium license"), "{text}");
+    shots.save(&c, "20-warehouse-premium-locked.png").await;
+    element(&c, "form[action='/logout'] button[type=submit]").await.click().await.unwrap();
+    element_with_text(&c, "p", "You have signed out.").await;
+
+    // The admin, in the same browser: profile → admin tool → Acme → invite.
+    provider_profile(&c, &provider, admin).await;
+    element(&c, "#admin-tool").await.click().await.unwrap();
+    element(&c, "#organizations").await;
+    element_with_text(&c, "ul[@id='organizations']//a", "Acme").await.click().await.unwrap();
+    assert_eq!(element(&c, "h1#org-name").await.text().await.unwrap(), "Acme");
+    let members = element(&c, "#members").await.text().await.unwrap();
+    assert!(members.contains(admin) && !members.contains(employee), "{members}");
+    type_into(&c, "textarea#emails", "employee@example.com, not-an-email").await;
+    element(&c, "select#kind").await.select_by_value("internal").await.unwrap();
+    shots.save(&c, "21-admin-org.png").await;
+    element(&c, "form[action='/admin/invite'] button[type=submit]").await.click().await.unwrap();
+    let invited = element(&c, "#invited").await.text().await.unwrap();
+    assert_eq!(invited, "Invited (1)");
+    let invalid = element(&c, "#invalid").await.text().await.unwrap();
+    assert_eq!(invalid, "Not valid (1)");
+    let report = element(&c, "main").await.text().await.unwrap();
+    assert!(report.contains(employee) && report.contains("not-an-email"), "{report}");
+    shots.save(&c, "22-admin-invite-report.png").await;
+    provider_sign_out(&c).await;
+
+    // The employee finds the invitation on the profile page and accepts it.
+    provider_profile(&c, &provider, employee).await;
+    let invitation = element(&c, "#invitations .invitation").await.text().await.unwrap();
+    assert!(invitation.contains("Acme invites you to join as an employee"), "{invitation}");
+    assert_eq!(element(&c, "#company").await.text().await.unwrap(), "No company");
+    shots.save(&c, "23-profile-invitation.png").await;
+    element(&c, "#invitations button[value=accept]").await.click().await.unwrap();
+    element_with_text(&c, "p", "You joined Acme").await;
+    shots.save(&c, "24-invitation-accepted.png").await;
+    element(&c, "main a[href='/profile']").await.click().await.unwrap();
+    assert_eq!(element(&c, "#company").await.text().await.unwrap(), "Acme");
+    let licenses = element(&c, "#licenses").await.text().await.unwrap();
+    assert!(licenses.split(", ").any(|l| l == "warehouse:premium"), "{licenses}");
+    assert!(element(&c, "#invitations").await.text().await.unwrap().contains("No pending invitations"));
+    shots.save(&c, "25-profile-company.png").await;
+
+    // Warehouse again: single sign-on (no password), and the premium content is unlocked.
+    c.goto(&format!("{}/", demo.warehouse)).await.unwrap();
+    assert_eq!(heading(&c).await, "Warehouse");
+    let premium = demo_sign_in(&c, &demo.warehouse, employee, None).await;
+    assert_eq!(premium.attr("class").await.unwrap().as_deref(), Some("premium unlocked"));
+    assert_eq!(element(&c, "section#premium p").await.text().await.unwrap(), "Premium content unlocked");
+    shots.save(&c, "26-warehouse-premium-unlocked.png").await;
+
+    c.close().await.unwrap();
+    drop(driver);
+    demo.stop().await;
+    provider.stop().await;
+}

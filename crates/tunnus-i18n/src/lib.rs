@@ -22,21 +22,27 @@ static_loader! {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Lang {
     En,
+    Fi,
+    De,
 }
 
 impl Lang {
-    pub const ALL: [Lang; 1] = [Lang::En];
+    pub const ALL: [Lang; 3] = [Lang::En, Lang::Fi, Lang::De];
 
-    /// The BCP 47 tag (`en`).
+    /// The BCP 47 tag (`en`, `fi`, `de`).
     pub fn tag(self) -> &'static str {
         match self {
             Self::En => "en",
+            Self::Fi => "fi",
+            Self::De => "de",
         }
     }
 
     fn id(self) -> LanguageIdentifier {
         match self {
             Self::En => langid!("en"),
+            Self::Fi => langid!("fi"),
+            Self::De => langid!("de"),
         }
     }
 
@@ -109,6 +115,20 @@ mod tests {
         assert_eq!(Lang::from_accept_language("sv;q=0.9, en;q=0.5"), Some(Lang::En));
         assert_eq!(Lang::from_accept_language("en;q=0"), None);
         assert_eq!(Lang::from_accept_language(""), None);
+
+        assert_eq!(Lang::from_tag("fi-FI"), Some(Lang::Fi));
+        assert_eq!(Lang::from_tag("fi"), Some(Lang::Fi));
+        assert_eq!(Lang::from_tag("de_AT"), Some(Lang::De));
+        assert_eq!(Lang::from_tag("DE"), Some(Lang::De));
+        assert_eq!(Lang::from_ui_locales("sv fi"), Some(Lang::Fi));
+        assert_eq!(Lang::from_ui_locales("de-CH fi en"), Some(Lang::De));
+        assert_eq!(Lang::from_accept_language("de-DE,de;q=0.9,en;q=0.5"), Some(Lang::De));
+        assert_eq!(Lang::from_accept_language("sv-FI, fi;q=0.8, en;q=0.9"), Some(Lang::En));
+        assert_eq!(Lang::from_accept_language("en;q=0.3, fi-FI;q=0.7, de;q=0.5"), Some(Lang::Fi));
+        assert_eq!(Lang::from_accept_language("fi;q=0, de;q=0.1"), Some(Lang::De));
+        for lang in Lang::ALL {
+            assert_eq!(Lang::from_tag(lang.tag()), Some(lang));
+        }
     }
 
     #[test]
@@ -117,6 +137,64 @@ mod tests {
         assert_eq!(tr.t("sign-in"), "Sign in");
         assert_eq!(tr.t("no-such-key"), "no-such-key");
         assert!(tr.t_with("password-min-length", &[("min", "8")]).contains('8'));
+    }
+
+    /// Each language has its own text, arguments are filled in everywhere,
+    /// and no placeholder or Fluent error marker leaks into the output.
+    #[test]
+    fn every_language_renders_its_own_text() {
+        let args = [("name", "A"), ("email", "a@x.fi")];
+        let rendered: Vec<String> = Lang::ALL.iter().map(|&l| Tr::new(l).t_with("signed-in-intro", &args)).collect();
+        for (lang, text) in Lang::ALL.iter().zip(&rendered) {
+            assert!(text.contains("A (a@x.fi)"), "{lang:?}: {text}");
+            assert!(!text.contains('$') && !text.contains('{') && !text.contains('\u{2068}'), "{lang:?}: {text}");
+        }
+        for (i, a) in rendered.iter().enumerate() {
+            for b in &rendered[i + 1..] {
+                assert_ne!(a, b);
+            }
+        }
+        assert_eq!(Tr::new(Lang::Fi).t("sign-in"), "Kirjaudu sisään");
+        assert_eq!(Tr::new(Lang::De).t("sign-in"), "Anmelden");
+        assert_eq!(Tr::new(Lang::Fi).t("lang-name"), "Suomi");
+        assert_eq!(Tr::new(Lang::De).t("lang-name"), "Deutsch");
+        assert_eq!(Tr::new(Lang::De).lang_tag(), "de");
+        for lang in Lang::ALL {
+            let tr = Tr::new(lang);
+            assert!(tr.t_with("password-min-length", &[("min", "8")]).contains('8'), "{lang:?}");
+            let html = tr.t_with("accept-terms", &[("url", "/legal/terms")]);
+            assert!(html.contains(r#"<a href="/legal/terms">"#) && html.ends_with("</a>"), "{lang:?}: {html}");
+        }
+    }
+
+    /// The placeholders of every message are the same in every language, so
+    /// no argument the code passes is silently dropped in a translation.
+    #[test]
+    fn every_language_has_the_same_placeholders() {
+        fn placeholders(lang: Lang) -> std::collections::BTreeMap<String, std::collections::BTreeSet<String>> {
+            let path = format!("{}/../../templates/i18n/{}/main.ftl", env!("CARGO_MANIFEST_DIR"), lang.tag());
+            let text = std::fs::read_to_string(&path).unwrap();
+            text.lines()
+                .filter(|l| !l.starts_with([' ', '#', '-', '.']) && l.contains(" ="))
+                .filter_map(|l| l.split_once(" ="))
+                .map(|(key, value)| {
+                    let vars = value
+                        .split("{ $")
+                        .skip(1)
+                        .filter_map(|rest| rest.split_once(" }").map(|(var, _)| var.to_owned()))
+                        .collect();
+                    (key.to_owned(), vars)
+                })
+                .collect()
+        }
+        let english = placeholders(Lang::En);
+        for lang in Lang::ALL {
+            for (key, vars) in placeholders(lang) {
+                if let Some(en_vars) = english.get(&key) {
+                    assert_eq!(&vars, en_vars, "{lang:?} {key}");
+                }
+            }
+        }
     }
 
     fn catalogue_keys(lang: Lang) -> std::collections::BTreeSet<String> {
@@ -134,6 +212,11 @@ mod tests {
         let english = catalogue_keys(Lang::En);
         assert!(english.len() > 50);
         for lang in Lang::ALL {
+            // A syntax error would drop the message silently and show English instead.
+            let path = format!("{}/../../templates/i18n/{}/main.ftl", env!("CARGO_MANIFEST_DIR"), lang.tag());
+            let parsed =
+                fluent_templates::fluent_bundle::FluentResource::try_new(std::fs::read_to_string(&path).unwrap());
+            assert!(parsed.is_ok(), "{lang:?}: {:?}", parsed.err().map(|(_, errors)| errors));
             let keys = catalogue_keys(lang);
             let missing: Vec<_> = english.difference(&keys).collect();
             let extra: Vec<_> = keys.difference(&english).collect();

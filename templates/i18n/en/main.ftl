@@ -243,3 +243,4 @@ admin-remove = Remove
 admin-pending-invitations = Pending invitations
 admin-revoke = Revoke
 profile-leave = Leave organization
+admin-search = Search

@@ -2,6 +2,7 @@
 
 pub mod account;
 pub mod admin;
+pub mod admin_api;
 pub mod authorize;
 pub mod oidc;
 pub mod password;
@@ -83,6 +84,7 @@ pub fn safe_next(next: &str) -> String {
 pub fn configure(cfg: &mut web::ServiceConfig) {
     account::configure(cfg);
     admin::configure(cfg);
+    admin_api::configure(cfg);
     authorize::configure(cfg);
     oidc::configure(cfg);
     password::configure(cfg);

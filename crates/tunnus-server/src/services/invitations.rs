@@ -54,6 +54,22 @@ pub async fn invite_many(
     if !may_administer(state, inviter, org_id).await? {
         return Err(AppError::Forbidden);
     }
+    send_invitations(state, Some(inviter.id.to_string()), org_id, kind, group_id, text, tr, origin).await
+}
+
+/// Sends the invitations of a bulk invite for an already authorized `actor`
+/// (a person, or `None` for an API client).
+#[allow(clippy::too_many_arguments)]
+pub async fn send_invitations(
+    state: &AppState,
+    actor: Option<String>,
+    org_id: &str,
+    kind: InvitationKind,
+    group_id: Option<String>,
+    text: &str,
+    tr: Tr,
+    origin: Origin,
+) -> Result<BulkReport, AppError> {
     let list = parse_invite_list(text);
     if list.valid.len() > MAX_BULK {
         return Err(AppError::BadRequest);
@@ -64,7 +80,7 @@ pub async fn invite_many(
         ..Default::default()
     };
     let s = state.clone();
-    let (org, inviter_id) = (org_id.to_owned(), inviter.id.to_string());
+    let org = org_id.to_owned();
     let group = if kind == InvitationKind::Group { group_id } else { None };
     let base = state.config.base_url().to_owned();
     let report = state
@@ -100,7 +116,7 @@ pub async fn invite_many(
                     group.as_deref(),
                     kind,
                     email.as_str(),
-                    Some(&inviter_id),
+                    actor.as_deref(),
                     now,
                     now + INVITATION_LIFETIME,
                 )?;
@@ -122,7 +138,7 @@ pub async fn invite_many(
             audit::record(
                 c,
                 "invitations.sent",
-                Some(&inviter_id),
+                actor.as_deref(),
                 &origin,
                 json!({"organization": org, "count": report.invited.len(), "kind": kind.as_str()}),
                 now,

@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod access;
+mod admin_api;
 mod bad_input;
 mod browser;
 mod invitations;

@@ -1,0 +1,246 @@
+# Tunnus — deutscher Katalog. Jeder Schlüssel des englischen Katalogs muss
+# hier vorhanden sein (ein Test prüft das). Platzhalter ({ $name }) nicht ändern.
+
+product-name = Tunnus
+lang-name = Deutsch
+
+## Seitenlayout
+nav-sign-in = Anmelden
+nav-create-account = Konto erstellen
+nav-sign-out = Abmelden
+nav-signed-in-as = Angemeldet als { $email }
+footer-terms = Nutzungsbedingungen
+footer-privacy = Datenschutzerklärung
+skip-to-content = Zum Inhalt springen
+
+## Allgemein
+sign-in = Anmelden
+email = E-Mail
+password = Passwort
+given-name = Vorname
+family-name = Nachname
+country = Land
+choose-country = Wählen Sie Ihr Land
+continue = Weiter
+back-to-sign-in = Zurück zur Anmeldung
+form-has-problems = Bitte korrigieren Sie die markierten Felder.
+required = erforderlich
+
+## Anmeldung
+sign-in-title = Bei Ihrem Tunnus-Konto anmelden
+sign-in-intro = Ein Konto für alle Dienste.
+forgot-password-link = Passwort vergessen?
+no-account = Noch kein Konto?
+create-new-account = Neues Konto erstellen
+sign-in-wrong = Die E-Mail-Adresse oder das Passwort ist nicht korrekt.
+sign-in-wrong-or-unverified = Die E-Mail-Adresse oder das Passwort ist nicht korrekt, oder das Konto wurde noch nicht bestätigt. Wenn Sie vor Kurzem ein Konto erstellt haben, öffnen Sie den Link in der E-Mail, die wir Ihnen gesendet haben.
+sign-in-unverified = Dieses Konto wurde noch nicht bestätigt. Öffnen Sie den Link in der E-Mail, die wir Ihnen gesendet haben, um Ihr Passwort festzulegen.
+sign-in-disabled = Dieses Konto wurde deaktiviert. Wenden Sie sich an den Support.
+sign-in-no-password = Für dieses Konto wurde noch kein Passwort festgelegt. Verwenden Sie „Passwort vergessen?“, um eines festzulegen.
+resend-link = Link erneut senden
+resend-sent = Falls das Konto noch auf die Bestätigung wartet, haben wir einen neuen Link an { $email } gesendet.
+signed-in-title = Sie sind angemeldet
+signed-in-intro = Angemeldet als { $name } ({ $email }).
+
+## Registrierung
+sign-up-title = Erstellen Sie Ihr Tunnus-Konto
+sign-up-intro = Wir senden Ihnen eine E-Mail mit einem Link, über den Sie Ihr Passwort festlegen. Der Link bestätigt zugleich Ihre E-Mail-Adresse.
+accept-terms = Ich akzeptiere die <a href="{ $url }">Nutzungsbedingungen</a>
+accept-privacy = Ich akzeptiere die <a href="{ $url }">Datenschutzerklärung</a>
+create-account = Konto erstellen
+check-email-title = Prüfen Sie Ihr E-Mail-Postfach
+check-email-body = Wir haben einen Link an { $email } gesendet. Öffnen Sie ihn, um Ihr Passwort festzulegen und die Erstellung Ihres Kontos abzuschließen. Der Link ist { $hours } Stunden gültig.
+already-registered = Für diese E-Mail-Adresse gibt es bereits ein Konto. Melden Sie sich an oder setzen Sie Ihr Passwort zurück, falls Sie es vergessen haben.
+
+## Fehler in Feldern
+email-empty = Geben Sie Ihre E-Mail-Adresse ein.
+email-too-long = Die E-Mail-Adresse ist zu lang.
+email-shape = Geben Sie eine E-Mail-Adresse im Format name@example.com ein.
+email-local-part = Der Teil vor dem @ enthält unzulässige Zeichen.
+email-domain = Der Teil nach dem @ ist keine gültige Domain.
+given-name-missing = Geben Sie Ihren Vornamen ein.
+family-name-missing = Geben Sie Ihren Nachnamen ein.
+name-too-long = Namen dürfen höchstens 100 Zeichen lang sein.
+name-control-characters = Namen dürfen keine Steuerzeichen enthalten.
+country-unknown = Wählen Sie Ihr Land aus der Liste aus.
+terms-not-accepted = Sie müssen die Nutzungsbedingungen akzeptieren.
+privacy-not-accepted = Sie müssen die Datenschutzerklärung akzeptieren.
+
+## Passwörter
+set-password-title = Passwort festlegen
+set-password-intro = Wählen Sie ein Passwort für { $email }.
+new-password = Neues Passwort
+confirm-password = Passwort wiederholen
+save-password = Passwort speichern
+password-rules-heading = Anforderungen an Ihr Passwort
+password-min-length = mindestens { $min } Zeichen lang
+password-max-length = höchstens { $max } Zeichen lang
+password-digit = mindestens eine Ziffer (0-9)
+password-mixed-case = sowohl Klein- als auch Großbuchstaben (a-z, A-Z)
+password-special = mindestens ein Sonderzeichen: { $chars }
+password-allowed-characters = nur die Buchstaben a-z und A-Z, Ziffern und die Sonderzeichen { $chars }
+password-not-common = kein häufig verwendetes Passwort
+password-not-email = ohne den Teil Ihrer E-Mail-Adresse vor dem @
+password-problems = Das Passwort erfüllt diese Anforderungen nicht:
+password-too-short = Es ist kürzer als { $min } Zeichen.
+password-too-long = Es ist länger als { $max } Zeichen.
+password-missing-digit = Es enthält keine Ziffer (0-9).
+password-missing-lowercase = Es enthält keinen Kleinbuchstaben (a-z).
+password-missing-uppercase = Es enthält keinen Großbuchstaben (A-Z).
+password-missing-special = Es enthält kein Sonderzeichen ({ $chars }).
+password-forbidden-character = Das Zeichen „{ $char }“ ist nicht zulässig.
+password-common = Es ist zu gebräuchlich; wählen Sie etwas weniger Vorhersehbares.
+password-contains-email = Es enthält Ihre E-Mail-Adresse.
+password-mismatch = Die beiden Passwörter stimmen nicht überein.
+password-saved-title = Ihr Passwort wurde gespeichert
+password-saved-body = Sie sind jetzt angemeldet.
+
+## Links
+link-invalid-title = Dieser Link kann nicht verwendet werden
+link-unknown = Der Link ist ungültig. Prüfen Sie, ob Sie die vollständige Adresse aus der E-Mail kopiert haben.
+link-expired = Der Link ist abgelaufen. Fordern Sie unten einen neuen an.
+link-used = Der Link wurde bereits verwendet. Jeder Link funktioniert nur einmal.
+request-new-link = Neuen Link anfordern
+
+## Passwort vergessen
+forgot-title = Passwort vergessen?
+forgot-intro = Geben Sie Ihre E-Mail-Adresse ein. Wir senden Ihnen dann einen Link, über den Sie ein neues Passwort festlegen können.
+send-link = Link senden
+forgot-unknown = Leider konnten wir diesen Benutzer nicht erkennen. Bitte geben Sie eine gültige E-Mail-Adresse ein.
+forgot-sent = Wir haben einen Link an { $email } gesendet. Öffnen Sie ihn, um ein neues Passwort festzulegen.
+forgot-sent-generic = Falls für { $email } ein Konto existiert, haben wir an diese Adresse einen Link zum Festlegen eines neuen Passworts gesendet.
+
+## Abmelden
+sign-out-title = Abmelden
+sign-out-question = Möchten Sie sich von Tunnus abmelden?
+signed-out-title = Sie sind abgemeldet
+signed-out-body = Sie wurden von Tunnus abgemeldet.
+
+## Fehler
+error-title = Etwas ist schiefgelaufen
+error-request-id = Referenz: { $id }
+error-bad-request = Die Anfrage konnte nicht verarbeitet werden. Gehen Sie zurück und versuchen Sie es erneut.
+error-too-large = Die gesendeten Daten sind zu groß.
+error-csrf = Dieses Formular ist abgelaufen oder wurde nicht von dieser Website gesendet. Gehen Sie zurück, laden Sie die Seite neu und versuchen Sie es erneut.
+error-throttled = Zu viele Versuche. Warten Sie einen Moment und versuchen Sie es erneut.
+error-not-found = Diese Seite existiert nicht.
+error-unavailable = Der Dienst ist vorübergehend nicht verfügbar. Versuchen Sie es in Kürze erneut.
+error-internal = Ein unerwarteter Fehler ist aufgetreten. Er wurde protokolliert.
+
+## Rechtliches
+terms-title = Nutzungsbedingungen
+privacy-title = Datenschutzerklärung
+legal-version = Version { $version }
+terms-body = Dies sind die Nutzungsbedingungen des Identitätsdienstes Tunnus. Betreiber ersetzen diesen Text durch ihren eigenen.
+privacy-body = Tunnus speichert Ihren Namen, Ihr Land und Ihre E-Mail-Adresse, um Sie gegenüber den von Ihnen genutzten Diensten zu identifizieren. Betreiber ersetzen diesen Text durch ihren eigenen.
+
+## Postausgang (Entwicklung)
+outbox-title = Postausgang (Entwicklung)
+outbox-intro = E-Mails, die Tunnus gesendet hat. Diese Seite gibt es nur, solange kein Mailserver konfiguriert ist.
+outbox-empty = Noch keine E-Mails.
+outbox-to = An
+outbox-subject = Betreff
+outbox-links = Links
+outbox-status = Status
+outbox-sent = gesendet
+outbox-waiting = wartet
+
+## E-Mails
+email-greeting = Hallo { $name },
+email-signature = — Tunnus
+email-ignore = Wenn Sie dies nicht angefordert haben, können Sie diese E-Mail ignorieren.
+email-valid-for = Der Link ist { $hours } Stunden gültig und funktioniert nur einmal.
+email-set-password-subject = Legen Sie Ihr Tunnus-Passwort fest
+email-set-password-body = Willkommen bei Tunnus. Öffnen Sie den folgenden Link, um Ihr Passwort festzulegen. Damit wird zugleich Ihre E-Mail-Adresse bestätigt.
+email-set-password-button = Passwort festlegen
+email-reset-password-subject = Setzen Sie Ihr Tunnus-Passwort zurück
+email-reset-password-body = Wir haben eine Anfrage zum Zurücksetzen des Passworts Ihres Tunnus-Kontos erhalten. Öffnen Sie den folgenden Link, um ein neues Passwort zu wählen.
+email-reset-password-button = Neues Passwort wählen
+email-account-exists-subject = Ihr Tunnus-Konto
+email-account-exists-body = Jemand hat versucht, mit dieser E-Mail-Adresse ein Tunnus-Konto zu erstellen, aber Sie haben bereits eines. Wenn Sie das waren, melden Sie sich an oder setzen Sie Ihr Passwort zurück, falls Sie es vergessen haben.
+email-account-exists-button = Anmelden
+
+## Autorisierung
+authorize-error-title = Diese Anmeldeanfrage kann nicht verwendet werden
+authorize-error-body = Die Anwendung, die Sie hierher weitergeleitet hat, hat eine Anfrage gestellt, die Tunnus nicht annehmen kann ({ $error }: { $description }). Kehren Sie zur Anwendung zurück und versuchen Sie es erneut.
+authorize-expired-title = Diese Anmeldeanfrage ist abgelaufen
+authorize-expired-body = Kehren Sie zur Anwendung zurück und starten Sie die Anmeldung erneut.
+consent-title = Zugriff erlauben?
+consent-intro = möchte:
+consent-allow = Erlauben
+consent-deny = Ablehnen
+consent-revocable = Tunnus merkt sich Ihre Antwort für diese Anwendung und fragt erneut, wenn die Anwendung weitere Berechtigungen anfordert.
+scope-openid = wissen, wer Sie sind (Ihre Tunnus-Kennung)
+scope-profile = Ihren Namen und Ihre Sprache sehen
+scope-email = Ihre E-Mail-Adresse sehen
+scope-offline-access = Sie angemeldet halten und in Ihrer Abwesenheit für Sie handeln
+logout-error-title = Diese Abmeldeanfrage kann nicht verwendet werden
+scope-organization = Ihre Organisation, Ihre Rolle darin und Ihre Gruppen sehen
+scope-entitlements = sehen, welche Lizenzen Sie besitzen
+access-missing-title = Sie haben keinen Zugriff auf { $client }
+access-missing-body = { $client } erfordert die Lizenz „{ $entitlement }“, über die Ihr Konto nicht verfügt.
+access-missing-admins = Die Administratoren Ihrer Organisation können sie Ihnen zuweisen: { $admins }.
+access-missing-no-admins = Sie sind nicht Mitglied einer Organisation, die diese Lizenz besitzt. Bitten Sie die Organisation, über die Sie Zugriff erhalten, Sie einzuladen.
+access-missing-back = Zurück zu { $client }
+email-invitation-subject = Einladung zur Organisation { $org } auf Tunnus
+email-invitation-body = Sie wurden eingeladen, der Organisation { $org } beizutreten. Öffnen Sie den folgenden Link, melden Sie sich an (oder erstellen Sie Ihr Tunnus-Konto mit dieser E-Mail-Adresse) und nehmen Sie die Einladung an oder lehnen Sie sie ab. Die Einladung finden Sie auch auf Ihrer Profilseite.
+email-invitation-button = Einladung ansehen
+
+## Profil und Einladungen
+profile-title = Ihr Profil
+profile-company = Unternehmen
+profile-no-company = Kein Unternehmen
+profile-external = Externes Mitglied von
+profile-groups = Gruppen
+profile-licenses = Lizenzen
+profile-none = Keine
+profile-invitations = Einladungen
+profile-no-invitations = Keine offenen Einladungen.
+profile-admin-tool = Admin-Tool öffnen
+invitation-title = Einladung zu { $org }
+invitation-internal = { $org } lädt Sie ein, als Mitarbeiterin oder Mitarbeiter beizutreten. { $org } wird dann in Ihrem Profil als Unternehmen angezeigt.
+invitation-external = { $org } lädt Sie ein, als externes Mitglied beizutreten.
+invitation-group = { $org } lädt Sie ein, der Gruppe „{ $group }“ beizutreten.
+invitation-leave-warning = Sie sind bei { $current } beschäftigt. Wenn Sie annehmen, verlassen Sie { $current }.
+invitation-confirm-leave = Mir ist bewusst, dass ich { $current } verlasse
+invitation-accept = Annehmen
+invitation-decline = Ablehnen
+invitation-wrong-account = Diese Einladung wurde an { $invited } gesendet, Sie sind jedoch als { $current } angemeldet. Um darauf zu antworten, melden Sie sich ab und als { $invited } wieder an (oder erstellen Sie ein Konto mit dieser Adresse).
+invitation-accepted = Sie sind { $org } beigetreten.
+invitation-declined = Sie haben die Einladung zu { $org } abgelehnt.
+invitation-unusable = Diese Einladung kann nicht mehr verwendet werden: { $status }.
+invitation-status-expired = sie ist abgelaufen
+invitation-status-accepted = sie wurde bereits angenommen
+invitation-status-declined = sie wurde abgelehnt
+invitation-status-revoked = sie wurde von der Organisation zurückgezogen
+invitation-must-confirm = Bitte bestätigen Sie, dass Sie { $current } verlassen.
+
+## Admin-Tool
+admin-title = Admin-Tool
+admin-organizations = Organisationen
+admin-members = Mitglieder
+admin-member-email = E-Mail
+admin-member-kind = Mitgliedschaft
+admin-member-role = Rolle
+admin-invite = Personen einladen
+admin-invite-help = Fügen Sie E-Mail-Adressen ein, getrennt durch Kommas oder Zeilenumbrüche.
+admin-invite-kind = Einladen als
+admin-invite-kind-internal = Mitarbeitende (interne Mitglieder)
+admin-invite-kind-external = Externe Mitglieder
+admin-invite-group = Gruppe (für Gruppeneinladungen)
+admin-invite-send = Einladungen senden
+admin-invite-report = Gesendete Einladungen
+admin-invited = Eingeladen ({ $count })
+admin-invalid = Ungültig ({ $count })
+admin-duplicates = Doppelt angegeben ({ $count })
+admin-already = Bereits Mitglieder ({ $count })
+admin-pending = Bereits eingeladen ({ $count })
+admin-forbidden = Sie sind kein Administrator dieser Organisation.
+error-forbidden = Sie sind dazu nicht berechtigt.
+admin-make-admin = Zum Admin machen
+admin-make-member = Zum Mitglied machen
+admin-remove = Entfernen
+admin-pending-invitations = Ausstehende Einladungen
+admin-revoke = Zurückziehen
+profile-leave = Organisation verlassen
+admin-search = Suchen

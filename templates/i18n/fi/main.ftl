@@ -1,0 +1,246 @@
+# Tunnus — suomenkielinen käännös. Jokaisen englanninkielisen avaimen on
+# oltava tässä (testi tarkistaa). Älä muuta paikkamerkkejä ({ $name }).
+
+product-name = Tunnus
+lang-name = Suomi
+
+## Sivupohja
+nav-sign-in = Kirjaudu sisään
+nav-create-account = Luo tili
+nav-sign-out = Kirjaudu ulos
+nav-signed-in-as = Kirjautuneena: { $email }
+footer-terms = Käyttöehdot
+footer-privacy = Tietosuojaseloste
+skip-to-content = Siirry sisältöön
+
+## Yleiset
+sign-in = Kirjaudu sisään
+email = Sähköposti
+password = Salasana
+given-name = Etunimi
+family-name = Sukunimi
+country = Maa
+choose-country = Valitse maasi
+continue = Jatka
+back-to-sign-in = Takaisin kirjautumiseen
+form-has-problems = Korjaa korostetut kentät.
+required = pakollinen
+
+## Kirjautuminen
+sign-in-title = Kirjaudu Tunnus-tilillesi
+sign-in-intro = Yksi tili kaikkiin palveluihin.
+forgot-password-link = Unohditko salasanasi?
+no-account = Eikö sinulla ole vielä tiliä?
+create-new-account = Luo uusi tili
+sign-in-wrong = Sähköpostiosoite tai salasana on väärin.
+sign-in-wrong-or-unverified = Sähköpostiosoite tai salasana on väärin, tai tiliä ei ole vielä vahvistettu. Jos loit tilin äskettäin, avaa linkki, jonka lähetimme sinulle sähköpostitse.
+sign-in-unverified = Tätä tiliä ei ole vielä vahvistettu. Avaa sähköpostitse lähettämämme linkki ja aseta salasanasi.
+sign-in-disabled = Tämä tili on poistettu käytöstä. Ota yhteyttä tukeen.
+sign-in-no-password = Tälle tilille ei ole vielä asetettu salasanaa. Aseta salasana valitsemalla ”Unohditko salasanasi?”.
+resend-link = Lähetä linkki uudelleen
+resend-sent = Jos tili odottaa yhä vahvistusta, lähetimme uuden linkin osoitteeseen { $email }.
+signed-in-title = Olet kirjautunut sisään
+signed-in-intro = Olet kirjautunut käyttäjänä { $name } ({ $email }).
+
+## Rekisteröityminen
+sign-up-title = Luo Tunnus-tili
+sign-up-intro = Lähetämme sinulle sähköpostiviestin, jossa on linkki salasanan asettamiseen. Linkki vahvistaa samalla sähköpostiosoitteesi.
+accept-terms = Hyväksyn <a href="{ $url }">käyttöehdot</a>
+accept-privacy = Hyväksyn <a href="{ $url }">tietosuojaselosteen</a>
+create-account = Luo tili
+check-email-title = Tarkista sähköpostisi
+check-email-body = Lähetimme linkin osoitteeseen { $email }. Avaa se, aseta salasanasi ja viimeistele tilin luominen. Linkki on voimassa { $hours } tuntia.
+already-registered = Tällä sähköpostiosoitteella on jo tili. Kirjaudu sisään tai aseta uusi salasana, jos olet unohtanut sen.
+
+## Kenttien virheet
+email-empty = Anna sähköpostiosoitteesi.
+email-too-long = Sähköpostiosoite on liian pitkä.
+email-shape = Anna sähköpostiosoite muodossa nimi@example.com.
+email-local-part = @-merkkiä edeltävässä osassa on merkkejä, jotka eivät ole sallittuja.
+email-domain = @-merkin jälkeinen osa ei ole kelvollinen verkkotunnus.
+given-name-missing = Anna etunimesi.
+family-name-missing = Anna sukunimesi.
+name-too-long = Nimissä voi olla enintään 100 merkkiä.
+name-control-characters = Nimissä ei voi olla ohjausmerkkejä.
+country-unknown = Valitse maasi luettelosta.
+terms-not-accepted = Sinun on hyväksyttävä käyttöehdot.
+privacy-not-accepted = Sinun on hyväksyttävä tietosuojaseloste.
+
+## Salasanat
+set-password-title = Aseta salasana
+set-password-intro = Valitse salasana tilille { $email }.
+new-password = Uusi salasana
+confirm-password = Toista salasana
+save-password = Tallenna salasana
+password-rules-heading = Salasanan tulee
+password-min-length = olla vähintään { $min } merkkiä pitkä
+password-max-length = olla enintään { $max } merkkiä pitkä
+password-digit = sisältää vähintään yksi numero (0-9)
+password-mixed-case = sisältää sekä pieniä että isoja kirjaimia (a-z, A-Z)
+password-special = sisältää jokin erikoismerkeistä { $chars }
+password-allowed-characters = sisältää vain kirjaimia a-z ja A-Z, numeroita ja erikoismerkkejä { $chars }
+password-not-common = olla jokin muu kuin yleisesti käytetty salasana
+password-not-email = olla sisältämättä sähköpostiosoitteesi @-merkkiä edeltävää osaa
+password-problems = Salasana ei täytä näitä vaatimuksia:
+password-too-short = Se on lyhyempi kuin { $min } merkkiä.
+password-too-long = Se on pidempi kuin { $max } merkkiä.
+password-missing-digit = Siinä ei ole numeroa (0-9).
+password-missing-lowercase = Siinä ei ole pientä kirjainta (a-z).
+password-missing-uppercase = Siinä ei ole isoa kirjainta (A-Z).
+password-missing-special = Siinä ei ole erikoismerkkiä ({ $chars }).
+password-forbidden-character = Merkki ”{ $char }” ei ole sallittu.
+password-common = Se on liian yleinen; valitse jokin vaikeammin arvattava.
+password-contains-email = Se sisältää sähköpostiosoitteesi.
+password-mismatch = Salasanat eivät ole samat.
+password-saved-title = Salasanasi on tallennettu
+password-saved-body = Olet nyt kirjautunut sisään.
+
+## Linkit
+link-invalid-title = Tätä linkkiä ei voi käyttää
+link-unknown = Linkki ei ole kelvollinen. Tarkista, että kopioit koko osoitteen sähköpostiviestistä.
+link-expired = Linkki on vanhentunut. Pyydä uusi linkki alta.
+link-used = Linkki on jo käytetty. Kutakin linkkiä voi käyttää vain kerran.
+request-new-link = Pyydä uusi linkki
+
+## Unohtunut salasana
+forgot-title = Unohditko salasanasi?
+forgot-intro = Anna sähköpostiosoitteesi, niin lähetämme sinulle linkin uuden salasanan asettamiseen.
+send-link = Lähetä linkki
+forgot-unknown = Valitettavasti emme tunnistaneet tätä käyttäjää. Anna kelvollinen sähköpostiosoite.
+forgot-sent = Lähetimme linkin osoitteeseen { $email }. Avaa se ja aseta uusi salasana.
+forgot-sent-generic = Jos osoitteella { $email } on tili, lähetimme tähän osoitteeseen linkin uuden salasanan asettamiseen.
+
+## Uloskirjautuminen
+sign-out-title = Kirjaudu ulos
+sign-out-question = Haluatko kirjautua ulos Tunnus-palvelusta?
+signed-out-title = Olet kirjautunut ulos
+signed-out-body = Olet kirjautunut ulos Tunnus-palvelusta.
+
+## Virheet
+error-title = Jokin meni vikaan
+error-request-id = Viite: { $id }
+error-bad-request = Pyyntöä ei ymmärretty. Palaa takaisin ja yritä uudelleen.
+error-too-large = Lähettämäsi tiedot ovat liian suuret.
+error-csrf = Lomake on vanhentunut, tai sitä ei lähetetty tältä sivustolta. Palaa takaisin, lataa sivu uudelleen ja yritä uudelleen.
+error-throttled = Liian monta yritystä. Odota hetki ja yritä uudelleen.
+error-not-found = Sivua ei ole olemassa.
+error-unavailable = Palvelu ei ole tilapäisesti käytettävissä. Yritä hetken kuluttua uudelleen.
+error-internal = Tapahtui odottamaton virhe. Virhe on kirjattu lokiin.
+
+## Juridiset tiedot
+terms-title = Käyttöehdot
+privacy-title = Tietosuojaseloste
+legal-version = Versio { $version }
+terms-body = Nämä ovat Tunnus-tunnistuspalvelun käyttöehdot. Palvelun ylläpitäjä korvaa tämän tekstin omallaan.
+privacy-body = Tunnus tallentaa nimesi, maasi ja sähköpostiosoitteesi, jotta se voi tunnistaa sinut käyttämillesi palveluille. Palvelun ylläpitäjä korvaa tämän tekstin omallaan.
+
+## Lähtevät viestit (kehityskäyttö)
+outbox-title = Lähtevät viestit (kehitys)
+outbox-intro = Tunnus-palvelun lähettämät sähköpostiviestit. Tämä sivu on käytössä vain niin kauan kuin sähköpostipalvelinta ei ole määritetty.
+outbox-empty = Ei vielä sähköpostiviestejä.
+outbox-to = Vastaanottaja
+outbox-subject = Aihe
+outbox-links = Linkit
+outbox-status = Tila
+outbox-sent = lähetetty
+outbox-waiting = odottaa
+
+## Sähköpostit
+email-greeting = Hei { $name },
+email-signature = — Tunnus
+email-ignore = Jos et pyytänyt tätä, voit jättää tämän viestin huomiotta.
+email-valid-for = Linkki on voimassa { $hours } tuntia, ja sitä voi käyttää vain kerran.
+email-set-password-subject = Aseta Tunnus-salasanasi
+email-set-password-body = Tervetuloa Tunnus-palveluun. Aseta salasanasi avaamalla alla oleva linkki. Samalla sähköpostiosoitteesi vahvistetaan.
+email-set-password-button = Aseta salasana
+email-reset-password-subject = Aseta uusi Tunnus-salasana
+email-reset-password-body = Saimme pyynnön Tunnus-tilisi salasanan vaihtamisesta. Valitse uusi salasana avaamalla alla oleva linkki.
+email-reset-password-button = Valitse uusi salasana
+email-account-exists-subject = Tunnus-tilisi
+email-account-exists-body = Joku yritti luoda Tunnus-tilin tällä sähköpostiosoitteella, mutta sinulla on jo tili. Jos se olit sinä, kirjaudu sisään tai aseta uusi salasana, jos olet unohtanut sen.
+email-account-exists-button = Kirjaudu sisään
+
+## Valtuutus
+authorize-error-title = Tätä kirjautumispyyntöä ei voi käyttää
+authorize-error-body = Sovellus, josta tulit, lähetti pyynnön, jota Tunnus ei voi hyväksyä ({ $error }: { $description }). Palaa sovellukseen ja yritä uudelleen.
+authorize-expired-title = Tämä kirjautumispyyntö on vanhentunut
+authorize-expired-body = Palaa sovellukseen ja aloita kirjautuminen alusta.
+consent-title = Annetaanko käyttöoikeus?
+consent-intro = haluaa:
+consent-allow = Salli
+consent-deny = Hylkää
+consent-revocable = Tunnus muistaa vastauksesi tämän sovelluksen osalta ja kysyy uudelleen, jos sovellus pyytää lisää oikeuksia.
+scope-openid = tietää, kuka olet (Tunnus-tunnisteesi)
+scope-profile = nähdä nimesi ja kielesi
+scope-email = nähdä sähköpostiosoitteesi
+scope-offline-access = pitää sinut kirjautuneena ja toimia puolestasi, kun et ole paikalla
+logout-error-title = Tätä uloskirjautumispyyntöä ei voi käyttää
+scope-organization = nähdä organisaatiosi, roolisi siinä ja ryhmäsi
+scope-entitlements = nähdä, mitkä lisenssit sinulla on
+access-missing-title = Sinulla ei ole käyttöoikeutta sovellukseen { $client }
+access-missing-body = { $client } edellyttää lisenssiä ”{ $entitlement }”, jota tililläsi ei ole.
+access-missing-admins = Organisaatiosi ylläpitäjät voivat myöntää sen: { $admins }.
+access-missing-no-admins = Et ole jäsenenä missään organisaatiossa, jolla on tämä lisenssi. Pyydä organisaatiota, jonka kautta käytät palvelua, kutsumaan sinut.
+access-missing-back = Palaa sovellukseen { $client }
+email-invitation-subject = Kutsu organisaatioon { $org } Tunnus-palvelussa
+email-invitation-body = Sinut on kutsuttu liittymään organisaatioon { $org }. Avaa alla oleva linkki, kirjaudu sisään (tai luo Tunnus-tili tällä sähköpostiosoitteella) ja hyväksy tai hylkää kutsu. Kutsu odottaa sinua myös profiilisivullasi.
+email-invitation-button = Näytä kutsu
+
+## Profiili ja kutsut
+profile-title = Profiilisi
+profile-company = Yritys
+profile-no-company = Ei yritystä
+profile-external = Ulkoinen jäsen organisaatioissa
+profile-groups = Ryhmät
+profile-licenses = Lisenssit
+profile-none = Ei yhtään
+profile-invitations = Kutsut
+profile-no-invitations = Ei avoimia kutsuja.
+profile-admin-tool = Avaa hallintatyökalu
+invitation-title = Kutsu organisaatioon { $org }
+invitation-internal = { $org } kutsuu sinut liittymään työntekijäksi. Profiilisi yritykseksi tulee { $org }.
+invitation-external = { $org } kutsuu sinut liittymään ulkoiseksi jäseneksi.
+invitation-group = { $org } kutsuu sinut liittymään ryhmäänsä ”{ $group }”.
+invitation-leave-warning = Olet organisaation { $current } työntekijä. Jos hyväksyt kutsun, eroat organisaatiosta { $current }.
+invitation-confirm-leave = Ymmärrän, että eroan organisaatiosta { $current }
+invitation-accept = Hyväksy
+invitation-decline = Hylkää
+invitation-wrong-account = Tämä kutsu lähetettiin osoitteeseen { $invited }, mutta olet kirjautunut käyttäjänä { $current }. Jos haluat vastata kutsuun, kirjaudu ulos ja kirjaudu sisään käyttäjänä { $invited } (tai luo tili tällä osoitteella).
+invitation-accepted = Liityit organisaatioon { $org }.
+invitation-declined = Hylkäsit kutsun organisaatioon { $org }.
+invitation-unusable = Tätä kutsua ei voi enää käyttää: { $status }.
+invitation-status-expired = se on vanhentunut
+invitation-status-accepted = se on jo hyväksytty
+invitation-status-declined = se on hylätty
+invitation-status-revoked = organisaatio on perunut sen
+invitation-must-confirm = Vahvista, että eroat organisaatiosta { $current }.
+
+## Hallintatyökalu
+admin-title = Hallintatyökalu
+admin-organizations = Organisaatiot
+admin-members = Jäsenet
+admin-member-email = Sähköposti
+admin-member-kind = Jäsenyys
+admin-member-role = Rooli
+admin-invite = Kutsu henkilöitä
+admin-invite-help = Liitä sähköpostiosoitteet pilkuilla tai rivinvaihdoilla erotettuina.
+admin-invite-kind = Kutsun tyyppi
+admin-invite-kind-internal = Työntekijät (sisäiset jäsenet)
+admin-invite-kind-external = Ulkoiset jäsenet
+admin-invite-group = Ryhmä (ryhmäkutsuja varten)
+admin-invite-send = Lähetä kutsut
+admin-invite-report = Lähetetyt kutsut
+admin-invited = Kutsuttu ({ $count })
+admin-invalid = Virheelliset ({ $count })
+admin-duplicates = Annettu kahdesti ({ $count })
+admin-already = Jo jäseniä ({ $count })
+admin-pending = Jo kutsuttu ({ $count })
+admin-forbidden = Et ole tämän organisaation ylläpitäjä.
+error-forbidden = Sinulla ei ole oikeutta tehdä tätä.
+admin-make-admin = Tee ylläpitäjäksi
+admin-make-member = Muuta tavalliseksi jäseneksi
+admin-remove = Poista
+admin-pending-invitations = Odottavat kutsut
+admin-revoke = Peru
+profile-leave = Eroa organisaatiosta
+admin-search = Hae
