@@ -357,6 +357,9 @@ pub struct ProfilePage {
     pub invitations: Vec<InvitationView>,
     /// Show "Access Admin Tool".
     pub admin: bool,
+    /// (tag, name in that language) of every shipped language.
+    pub languages: Vec<(&'static str, String)>,
+    pub preferred: String,
 }
 
 impl ProfilePage {

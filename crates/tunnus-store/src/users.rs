@@ -151,3 +151,16 @@ pub fn update_password_hash(conn: &mut DbConnection, id: &UserId, password_hash:
 pub fn count(conn: &mut DbConnection) -> StoreResult<i64> {
     Ok(users::table.count().get_result(conn)?)
 }
+
+/// Sets the language of hosted pages and emails for this person (`None`: English).
+pub fn set_preferred_language(
+    conn: &mut DbConnection,
+    id: &UserId,
+    lang: Option<&str>,
+    now: OffsetDateTime,
+) -> StoreResult<()> {
+    diesel::update(users::table.find(id.as_str()))
+        .set((users::preferred_language.eq(lang), users::updated_at.eq(to_db(now))))
+        .execute(conn)?;
+    Ok(())
+}

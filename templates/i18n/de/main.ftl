@@ -244,3 +244,5 @@ admin-pending-invitations = Ausstehende Einladungen
 admin-revoke = Zurückziehen
 profile-leave = Organisation verlassen
 admin-search = Suchen
+profile-language = Sprache
+profile-save = Speichern

@@ -244,3 +244,5 @@ admin-pending-invitations = Pending invitations
 admin-revoke = Revoke
 profile-leave = Leave organization
 admin-search = Search
+profile-language = Language
+profile-save = Save

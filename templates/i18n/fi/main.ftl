@@ -244,3 +244,5 @@ admin-pending-invitations = Odottavat kutsut
 admin-revoke = Peru
 profile-leave = Eroa organisaatiosta
 admin-search = Hae
+profile-language = Kieli
+profile-save = Tallenna

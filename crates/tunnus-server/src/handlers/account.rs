@@ -92,10 +92,12 @@ async fn sign_in(
         Ok(user) => {
             let value =
                 sessions::sign_in(&state, session_cookie(&req, &state).as_deref(), &user.id, &["pwd"], &origin).await?;
-            Ok(HttpResponse::SeeOther()
-                .cookie(new_session_cookie(&state, value))
-                .insert_header(("Location", next))
-                .finish())
+            let mut response = HttpResponse::SeeOther();
+            // The person's preferred language follows them to this browser.
+            if let Some(lang) = user.preferred_language.as_deref().and_then(tunnus_i18n::Lang::from_tag) {
+                response.cookie(crate::http::context::language_cookie(lang));
+            }
+            Ok(response.cookie(new_session_cookie(&state, value)).insert_header(("Location", next)).finish())
         }
         Err(failure) => {
             let reveal = state.config.reveal_unknown_accounts;

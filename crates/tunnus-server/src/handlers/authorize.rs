@@ -132,6 +132,9 @@ async fn proceed(
             if let Some(hint) = request.login_hint.as_deref().or(signed.as_ref().map(|(_, u)| u.email.as_str())) {
                 login.append_pair("login_hint", hint);
             }
+            if let Some(locales) = &request.ui_locales {
+                login.append_pair("ui_locales", locales);
+            }
             if request.prompt.login || request.prompt.select_account || request.max_age.is_some() {
                 login.append_pair("reauth", "1");
             }

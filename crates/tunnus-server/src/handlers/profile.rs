@@ -20,7 +20,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/profile", web::get().to(profile))
         .route("/invite", web::get().to(invitation_link))
         .route("/invite/answer", web::post().to(answer))
-        .route("/profile/leave", web::post().to(leave));
+        .route("/profile/leave", web::post().to(leave))
+        .route("/profile/language", web::post().to(language));
 }
 
 fn login_redirect(next: &str) -> HttpResponse {
@@ -77,6 +78,8 @@ async fn profile(req: HttpRequest, state: web::Data<AppState>, csrf: Csrf) -> Re
         licenses: rights.entitlements.iter().cloned().collect(),
         invitations,
         admin: platform_admin || !administered.is_empty(),
+        languages: tunnus_i18n::Lang::ALL.iter().map(|l| (l.tag(), tunnus_i18n::Tr::new(*l).t("lang-name"))).collect(),
+        preferred: user.preferred_language.clone().unwrap_or_else(|| "en".into()),
     })
 }
 
@@ -273,4 +276,31 @@ async fn leave(
         return Err(AppError::NotFound);
     }
     Ok(HttpResponse::SeeOther().insert_header(("Location", "/profile")).finish())
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct LanguageForm {
+    csrf: String,
+    lang: String,
+}
+
+/// The person's language for hosted pages and emails.
+async fn language(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    csrf: Csrf,
+    form: web::Form<LanguageForm>,
+) -> Result<HttpResponse, AppError> {
+    csrf.verify(&form.csrf)?;
+    let Some((_, user)) = signed_in(&req, &state).await? else {
+        return Ok(login_redirect("/profile"));
+    };
+    let lang = tunnus_i18n::Lang::from_tag(&form.lang).ok_or(AppError::BadRequest)?;
+    let (id, now) = (user.id.clone(), state.clock.now());
+    state.db.write(move |c| tunnus_store::users::set_preferred_language(c, &id, Some(lang.tag()), now)).await?;
+    Ok(HttpResponse::SeeOther()
+        .cookie(crate::http::context::language_cookie(lang))
+        .insert_header(("Location", "/profile"))
+        .finish())
 }

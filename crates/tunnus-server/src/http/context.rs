@@ -26,6 +26,18 @@ impl RequestContext {
     }
 }
 
+/// Remembers the language chosen for this browser (not a secret, not a session).
+pub const LANG_COOKIE: &str = "tunnus_lang";
+
+pub fn language_cookie(lang: Lang) -> actix_web::cookie::Cookie<'static> {
+    actix_web::cookie::Cookie::build(LANG_COOKIE, lang.tag())
+        .path("/")
+        .http_only(true)
+        .same_site(actix_web::cookie::SameSite::Lax)
+        .max_age(actix_web::cookie::time::Duration::days(365))
+        .finish()
+}
+
 tokio::task_local! {
     static CONTEXT: RequestContext;
 }
@@ -45,11 +57,17 @@ pub async fn middleware(
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<impl MessageBody + 'static>, actix_web::Error> {
     let request_id = uuid::Uuid::now_v7().to_string();
-    let lang = req
-        .headers()
-        .get("accept-language")
-        .and_then(|v| v.to_str().ok())
-        .and_then(Lang::from_accept_language)
+    // `ui_locales` (from a relying party) > the browser's remembered choice
+    // (the signed-in person's preferred language, or an earlier ui_locales) >
+    // Accept-Language > English.
+    let asked = url::form_urlencoded::parse(req.query_string().as_bytes())
+        .find(|(k, _)| k == "ui_locales")
+        .and_then(|(_, v)| Lang::from_ui_locales(&v));
+    let lang = asked
+        .or_else(|| req.cookie(LANG_COOKIE).and_then(|c| Lang::from_tag(c.value())))
+        .or_else(|| {
+            req.headers().get("accept-language").and_then(|v| v.to_str().ok()).and_then(Lang::from_accept_language)
+        })
         .unwrap_or(Lang::En);
     let span = tracing::info_span!("request", request_id = %request_id, method = %req.method(), path = %req.path());
     let ctx = RequestContext { request_id: request_id.clone(), lang };
@@ -63,6 +81,11 @@ pub async fn middleware(
             tracing::info!(status, latency_ms = started.elapsed().as_millis() as u64, "request");
             if let Ok(value) = HeaderValue::from_str(&request_id) {
                 res.headers_mut().insert(HeaderName::from_static("x-request-id"), value);
+            }
+            if let Some(lang) = asked {
+                res.response_mut()
+                    .add_cookie(&language_cookie(lang))
+                    .map_err(actix_web::error::ErrorInternalServerError)?;
             }
             Ok(res)
         }

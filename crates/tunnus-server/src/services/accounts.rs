@@ -63,6 +63,11 @@ fn link_hours(state: &AppState, purpose: ActionPurpose) -> i64 {
     }
 }
 
+/// Emails go out in the person's preferred language when they have one.
+fn preferred_tr(user: &User, fallback: &Tr) -> Tr {
+    user.preferred_language.as_deref().and_then(tunnus_i18n::Lang::from_tag).map_or(*fallback, Tr::new)
+}
+
 /// Creates a link token (retiring older ones of the same purpose) and queues
 /// the email carrying it, in the caller's transaction.
 fn issue_link(
@@ -74,6 +79,7 @@ fn issue_link(
     now: time::OffsetDateTime,
 ) -> StoreResult<()> {
     tokens::retire_all(conn, &user.id, purpose, now)?;
+    let tr = &preferred_tr(user, tr);
     let secret = SecretToken::generate(&mut rand::rng());
     let hours = link_hours(state, purpose);
     let token = ActionToken {
@@ -109,6 +115,7 @@ fn queue_notice(
     tr: &Tr,
     now: time::OffsetDateTime,
 ) -> StoreResult<()> {
+    let tr = &preferred_tr(user, tr);
     let link = format!("{}/login", state.config.base_url());
     let email = ActionEmail {
         kind: ActionEmailKind::AccountExists,

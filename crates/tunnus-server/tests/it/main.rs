@@ -9,6 +9,7 @@ mod admin_api;
 mod bad_input;
 mod browser;
 mod invitations;
+mod language;
 mod lifecycle;
 mod oidc;
 mod oidc_more;
