@@ -157,9 +157,13 @@ pub struct Client {
 
 impl Client {
     /// Exact string comparison (RFC 9700 §4.1.3): no prefixes, no
-    /// normalisation, no wildcards.
+    /// normalisation, no wildcards — with the one exception RFC 8252 §7.3
+    /// requires for native apps: a loopback IP literal (`127.0.0.1`, `[::1]`)
+    /// matches on any port, everything else still exactly.
     pub fn redirect_uri_registered(&self, uri: &str) -> bool {
-        self.redirect_uris.iter().any(|r| r == uri)
+        self.redirect_uris
+            .iter()
+            .any(|r| r == uri || loopback_without_port(r).is_some_and(|r| Some(r) == loopback_without_port(uri)))
     }
 
     pub fn post_logout_uri_registered(&self, uri: &str) -> bool {
@@ -174,6 +178,28 @@ impl Client {
     pub fn requires_pkce(&self) -> bool {
         self.kind == ClientKind::Public
     }
+}
+
+/// `http://127.0.0.1:PORT/rest` → `http://127.0.0.1/rest` (and `[::1]` alike);
+/// `None` for anything that is not an http loopback IP literal.
+fn loopback_without_port(uri: &str) -> Option<String> {
+    let rest = uri.strip_prefix("http://")?;
+    let (host, tail) = if let Some(after) = rest.strip_prefix("[::1]") {
+        ("[::1]", after)
+    } else {
+        ("127.0.0.1", rest.strip_prefix("127.0.0.1")?)
+    };
+    let tail = match tail.strip_prefix(':') {
+        Some(port_and_path) => {
+            let digits = port_and_path.find(|c: char| !c.is_ascii_digit()).unwrap_or(port_and_path.len());
+            if digits == 0 || digits > 5 {
+                return None;
+            }
+            &port_and_path[digits..]
+        }
+        None => tail,
+    };
+    (tail.is_empty() || tail.starts_with('/') || tail.starts_with('?')).then(|| format!("http://{host}{tail}"))
 }
 
 /// Checks a redirect URI given at registration: absolute, no fragment,
@@ -240,6 +266,25 @@ mod tests {
         ] {
             assert!(!c.redirect_uri_registered(near), "{near}");
         }
+    }
+
+    #[test]
+    fn loopback_redirects_match_on_any_port_only() {
+        let mut c = client();
+        c.redirect_uris =
+            vec!["http://127.0.0.1/callback".into(), "http://[::1]/cb".into(), "http://localhost:8080/cb".into()];
+        assert!(c.redirect_uri_registered("http://127.0.0.1:53211/callback"));
+        assert!(c.redirect_uri_registered("http://127.0.0.1/callback"));
+        assert!(c.redirect_uri_registered("http://[::1]:9/cb"));
+        assert!(!c.redirect_uri_registered("http://127.0.0.1:53211/callback/x"), "the path stays exact");
+        assert!(!c.redirect_uri_registered("http://127.0.0.1:53211@evil.example/callback"));
+        assert!(!c.redirect_uri_registered("http://127.0.0.1.evil.example/callback"));
+        assert!(!c.redirect_uri_registered("https://127.0.0.1:4/callback"));
+        assert!(
+            !c.redirect_uri_registered("http://localhost:9999/cb"),
+            "only IP literals, not localhost (RFC 8252 §8.3)"
+        );
+        assert!(c.redirect_uri_registered("http://localhost:8080/cb"));
     }
 
     #[test]

@@ -294,3 +294,30 @@ async fn session_bound_refresh_tokens_end_with_the_session() {
     b.post("/logout", &[("csrf", &home.csrf())]).await;
     assert_eq!(rp.refresh(next.refresh_token().unwrap().secret()).await.unwrap_err(), "invalid_grant");
 }
+
+/// RFC 8252: a public native client with a loopback redirect on any port, PKCE, offline refresh.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn native_app_with_loopback_redirect_on_a_random_port() {
+    let app = TestApp::start(Backend::Sqlite, |_| {}).await.unwrap();
+    verified_account(&app, "desk@example.com").await;
+    let mut s = spec("desktop", "http://127.0.0.1/callback");
+    s.kind = tunnus_core::client::ClientKind::Public;
+    s.grant_types = vec![GrantType::AuthorizationCode, GrantType::RefreshToken];
+    assert!(add(&app, s).await.is_none(), "public clients get no secret");
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let redirect = format!("http://127.0.0.1:{port}/callback");
+    let rp = Rp::new(&app, "desktop", None, &redirect).await;
+    let b = app.browser();
+    let started = rp.start(&["openid", "offline_access"]);
+    let back = sign_in_at(&app.url, &b, &location(&authorize(&b, &started.url).await), "desk@example.com").await;
+    assert!(back.starts_with(&redirect), "{back}");
+    let (token, _) = rp.exchange(&code_from(&back, &started, &app.url), started).await;
+    let refreshed = rp.refresh(token.refresh_token().unwrap().secret()).await.unwrap();
+    assert!(refreshed.refresh_token().is_some());
+    // Another path on the loopback host is not the registered URI.
+    let wrong = format!(
+        "{}/authorize?response_type=code&client_id=desktop&scope=openid&redirect_uri=http%3A%2F%2F127.0.0.1%3A{port}%2Fother&code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM&code_challenge_method=S256",
+        app.url
+    );
+    assert_eq!(b.client.get(wrong).send().await.unwrap().status(), StatusCode::BAD_REQUEST);
+}
