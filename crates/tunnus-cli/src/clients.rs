@@ -53,7 +53,7 @@ pub struct ClientArgs {
     pub post_logout_uris: Vec<String>,
     #[arg(long)]
     pub backchannel_uri: Option<String>,
-    /// Grant type (repeatable): authorization_code, refresh_token, client_credentials.
+    /// Grant type (repeatable): authorization_code, refresh_token, client_credentials, device_code.
     #[arg(long = "grant", value_parser = parse_grant)]
     pub grants: Vec<GrantType>,
     /// Allowed scope besides openid (repeatable).
@@ -77,6 +77,8 @@ fn parse_auth(s: &str) -> Result<TokenEndpointAuth, String> {
 }
 
 fn parse_grant(s: &str) -> Result<GrantType, String> {
+    // `device_code` is accepted for the long RFC 8628 name.
+    let s = if s == "device_code" { GrantType::DeviceCode.as_str() } else { s };
     GrantType::parse(s).ok_or_else(|| format!("unknown grant type {s}"))
 }
 

@@ -7,6 +7,7 @@ pub mod action;
 pub mod client;
 pub mod clock;
 pub mod country;
+pub mod device;
 pub mod email;
 pub mod invitation;
 pub mod password;

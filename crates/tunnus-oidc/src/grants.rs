@@ -40,10 +40,10 @@ pub struct TokenResponse {
 
 /// How and when the person authenticated, carried from sign-in into every token.
 #[derive(Debug, Clone)]
-struct AuthContext {
-    auth_time: OffsetDateTime,
-    amr: Vec<String>,
-    sid: Option<String>,
+pub(crate) struct AuthContext {
+    pub(crate) auth_time: OffsetDateTime,
+    pub(crate) amr: Vec<String>,
+    pub(crate) sid: Option<String>,
 }
 
 fn unix(t: OffsetDateTime) -> std::time::SystemTime {
@@ -69,6 +69,7 @@ impl Provider {
             GrantType::AuthorizationCode => self.exchange_code(&client, &params).await,
             GrantType::RefreshToken => self.refresh(&client, &params).await,
             GrantType::ClientCredentials => self.client_credentials(&client, &params).await,
+            GrantType::DeviceCode => self.device_code_grant(&client, &params).await,
         }
     }
 
@@ -86,7 +87,7 @@ impl Provider {
         self.deny_family(family).await
     }
 
-    async fn active_user(&self, id: &str) -> OAuthResult<User> {
+    pub(crate) async fn active_user(&self, id: &str) -> OAuthResult<User> {
         let id = UserId::from_stored(id.to_owned());
         let user = self.db.read(move |c| users::find_by_id(c, &id)).await?;
         user.filter(|u| u.status == UserStatus::Active)
@@ -238,7 +239,7 @@ impl Provider {
     /// no refresh token, `Some(None)` for a new family, `Some(Some(old))` to
     /// rotate `old` within its family.
     #[allow(clippy::too_many_arguments)]
-    async fn mint(
+    pub(crate) async fn mint(
         &self,
         client: &Client,
         user: &User,

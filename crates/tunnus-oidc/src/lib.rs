@@ -9,6 +9,7 @@
 pub mod authorize;
 pub mod claims;
 pub mod client_auth;
+pub mod device;
 pub mod discovery;
 pub mod error;
 pub mod grants;

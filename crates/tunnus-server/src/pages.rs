@@ -442,3 +442,22 @@ impl AdminReportPage {
         self.nav.clone()
     }
 }
+
+/// The device grant's "enter the code" page, and its confirmation step.
+#[derive(Template)]
+#[template(path = "device.html")]
+pub struct DevicePage {
+    pub tr: Tr,
+    pub nav: Nav,
+    pub csrf: String,
+    pub user_code: String,
+    /// After a valid code: the application's name and the scopes in words.
+    pub client: Option<(String, Vec<String>)>,
+    pub problem: Option<String>,
+}
+
+impl DevicePage {
+    pub fn nav(&self) -> Nav {
+        self.nav.clone()
+    }
+}

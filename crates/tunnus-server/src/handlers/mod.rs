@@ -4,6 +4,7 @@ pub mod account;
 pub mod admin;
 pub mod admin_api;
 pub mod authorize;
+pub mod device;
 pub mod oidc;
 pub mod password;
 pub mod profile;
@@ -86,6 +87,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     admin::configure(cfg);
     admin_api::configure(cfg);
     authorize::configure(cfg);
+    device::configure(cfg);
     oidc::configure(cfg);
     password::configure(cfg);
     profile::configure(cfg);

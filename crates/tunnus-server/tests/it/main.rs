@@ -8,6 +8,7 @@ mod access;
 mod admin_api;
 mod bad_input;
 mod browser;
+mod device;
 mod invitations;
 mod language;
 mod lifecycle;
