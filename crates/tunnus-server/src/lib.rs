@@ -72,6 +72,7 @@ impl Server {
         };
         let from = config.mail.from.clone();
         let waker = Arc::new(Notify::new());
+        let _ = http::metrics::handle();
         let state = AppState::build(config, clock.clone(), waker.clone()).await?;
         for declared in &state.config.clients {
             let created = services::clients::ensure(

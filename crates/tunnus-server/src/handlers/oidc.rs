@@ -99,8 +99,13 @@ async fn token(req: HttpRequest, state: web::Data<AppState>, body: web::Bytes) -
         Ok(p) => p,
         Err(e) => return oauth_error(&e),
     };
+    let grant = pairs.iter().find(|(k, _)| k == "grant_type").map(|(_, v)| v.chars().take(60).collect::<String>());
     match state.provider.token(authorization(&req).as_deref(), pairs).await {
         Ok(response) => match serde_json::to_value(&response) {
+            Ok(v) if grant.is_some() => {
+                crate::http::metrics::token_issued(grant.as_deref().unwrap_or(""));
+                json_no_store(StatusCode::OK, &v)
+            }
             Ok(v) => json_no_store(StatusCode::OK, &v),
             Err(e) => oauth_error(&OAuthError::server(e.to_string())),
         },

@@ -16,6 +16,7 @@ const FORM_POST_JS: &str = include_str!("../../../../static/form_post.js");
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/healthz", web::get().to(healthz))
         .route("/readyz", web::get().to(readyz))
+        .route("/metrics", web::get().to(metrics))
         .route("/static/tunnus.css", web::get().to(css))
         .route("/static/form_post.js", web::get().to(form_post_js))
         .route("/legal/terms", web::get().to(|r, s, c| legal(r, s, c, TermsKind::Terms)))
@@ -41,6 +42,20 @@ async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     } else {
         HttpResponse::ServiceUnavailable().json(body)
     }
+}
+
+/// Prometheus text format; gauges are read at scrape time.
+async fn metrics(state: web::Data<AppState>) -> HttpResponse {
+    let Some(handle) = crate::http::metrics::handle() else {
+        return HttpResponse::NotFound().finish();
+    };
+    let (in_use, size) = state.db.pool_state();
+    metrics::gauge!("tunnus_db_pool_connections_in_use").set(f64::from(in_use));
+    metrics::gauge!("tunnus_db_pool_size").set(f64::from(size));
+    if let Ok(pending) = state.db.read(outbox::pending_count).await {
+        metrics::gauge!("tunnus_outbox_pending").set(pending as f64);
+    }
+    HttpResponse::Ok().content_type("text/plain; version=0.0.4").body(handle.render())
 }
 
 async fn css() -> HttpResponse {

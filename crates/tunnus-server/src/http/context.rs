@@ -79,6 +79,14 @@ pub async fn middleware(
             let mut res = next.call(req).await?;
             let status = res.status().as_u16();
             tracing::info!(status, latency_ms = started.elapsed().as_millis() as u64, "request");
+            // The route pattern, not the path: ids and tokens stay out of label values.
+            let route = res.request().match_pattern().unwrap_or_else(|| "unmatched".to_owned());
+            super::metrics::record_request(
+                &route,
+                res.request().method().as_str(),
+                status,
+                started.elapsed().as_secs_f64(),
+            );
             if let Ok(value) = HeaderValue::from_str(&request_id) {
                 res.headers_mut().insert(HeaderName::from_static("x-request-id"), value);
             }

@@ -4,6 +4,7 @@
 pub mod context;
 pub mod csrf;
 pub mod headers;
+pub mod metrics;
 
 use actix_web::HttpRequest;
 

@@ -398,6 +398,7 @@ pub async fn sign_in(
                     audit::record(c, "sign_in.succeeded", Some(uid.as_str()), &origin, json!({"amr": ["pwd"]}), now)
                 })
                 .await?;
+            crate::http::metrics::sign_in("success");
             Ok(Ok(user))
         }
     }

@@ -323,4 +323,20 @@ async fn health_readiness_and_request_ids() {
         assert!(login.headers.contains_key(header), "{header}");
     }
     assert_eq!(login.headers["cache-control"], "no-store");
+
+    verified_account(&app, "metrics@example.com").await;
+    assert_eq!(sign_in(&b, "metrics@example.com", GOOD_PASSWORD).await.status, StatusCode::SEE_OTHER);
+    let metrics = b.get("/metrics").await;
+    assert_eq!(metrics.status, StatusCode::OK);
+    for name in [
+        "tunnus_http_requests_total{",
+        "route=\"/login\"",
+        "tunnus_http_request_duration_seconds",
+        "tunnus_sign_ins_total{outcome=\"success\"}",
+        "tunnus_outbox_pending",
+        "tunnus_db_pool_size",
+    ] {
+        assert!(metrics.body.contains(name), "{name} missing in {}", metrics.body);
+    }
+    assert!(!metrics.body.contains("token="), "no secrets in label values");
 }

@@ -9,6 +9,7 @@ mod admin_api;
 mod bad_input;
 mod browser;
 mod device;
+mod faults;
 mod invitations;
 mod language;
 mod lifecycle;
