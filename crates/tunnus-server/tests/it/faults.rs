@@ -82,3 +82,105 @@ async fn redis_loss_gives_clear_503s_and_recovers_without_restart() {
     assert_eq!(sign_in(&b, "up@example.com", GOOD_PASSWORD).await.status, StatusCode::SEE_OTHER);
     assert_eq!(b.get("/").await.status, StatusCode::OK);
 }
+
+/// A real SMTP sink (Python's aiosmtpd, writing a Maildir), stopped and started.
+struct SmtpSink(Child);
+
+impl Drop for SmtpSink {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn start_sink(port: u16, maildir: &std::path::Path) -> Option<SmtpSink> {
+    let probe = Command::new("python3").args(["-c", "import aiosmtpd"]).status();
+    if !probe.is_ok_and(|s| s.success()) {
+        service_missing("python3 with aiosmtpd", "python3 -m pip install aiosmtpd");
+        return None;
+    }
+    let child = Command::new("python3")
+        .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}"), "-c", "aiosmtpd.handlers.Mailbox"])
+        .arg(maildir)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .ok()?;
+    Some(SmtpSink(child))
+}
+
+fn delivered(maildir: &std::path::Path) -> usize {
+    std::fs::read_dir(maildir.join("new")).map(|d| d.count()).unwrap_or(0)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn emails_wait_while_smtp_is_down_and_go_out_once_when_it_returns() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let maildir = std::env::temp_dir().join(format!("tunnus-maildir-{}", uuid::Uuid::now_v7().simple()));
+    let probe = Command::new("python3").args(["-c", "import aiosmtpd"]).status();
+    if !probe.is_ok_and(|s| s.success()) {
+        service_missing("python3 with aiosmtpd", "python3 -m pip install aiosmtpd");
+        return;
+    }
+    let app = TestApp::start(Backend::Sqlite, |c| {
+        c.mail.smtp = Some(tunnus_mail::SmtpSettings {
+            host: "127.0.0.1".into(),
+            port,
+            security: tunnus_mail::SmtpSecurity::None,
+            username: None,
+            password: None,
+            timeout_seconds: 2,
+        });
+    })
+    .await
+    .unwrap();
+    // Sign-up succeeds although the mail server is down: the email waits in the outbox.
+    let page = app
+        .browser()
+        .submit(
+            "/signup",
+            &[
+                ("email", "queued@example.com"),
+                ("given_name", "Q"),
+                ("family_name", "Ueued"),
+                ("country", "FI"),
+                ("accept_terms", "yes"),
+                ("accept_privacy", "yes"),
+            ],
+        )
+        .await;
+    assert!(page.contains("Check your email"));
+    let db = app.state().db.clone();
+    let mut failed_once = false;
+    for _ in 0..100 {
+        let items = db.read(|c| tunnus_store::outbox::recent(c, "email", 10)).await.unwrap();
+        if items.iter().any(|i| i.attempts >= 1 && i.last_error.is_some() && i.sent_at.is_none()) {
+            failed_once = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(failed_once, "a failed attempt is recorded and the email kept");
+
+    let _sink = start_sink(port, &maildir).unwrap();
+    wait_until_up(port).await;
+    app.clock.advance(time::Duration::minutes(5));
+    app.state().mail_waker.notify_one();
+    let mut sent = false;
+    for _ in 0..100 {
+        if delivered(&maildir) == 1 {
+            sent = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(sent, "delivered once the server is back");
+    // And only once, whatever the worker does next.
+    app.clock.advance(time::Duration::hours(2));
+    app.state().mail_waker.notify_one();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(delivered(&maildir), 1);
+    let items = db.read(|c| tunnus_store::outbox::recent(c, "email", 10)).await.unwrap();
+    assert!(items.iter().all(|i| i.sent_at.is_some()));
+    let _ = std::fs::remove_dir_all(&maildir);
+}
