@@ -8,6 +8,7 @@
 
 pub mod backchannel;
 pub mod config;
+pub mod native;
 pub mod oidc_client;
 pub mod pages;
 pub mod service;

@@ -1,4 +1,5 @@
 //! End-to-end flow of the demo services against a small in-test OpenID provider: lazy
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 //! discovery, sign-in (code + PKCE, RS256/ES256/EdDSA ID tokens with at_hash), userinfo,
 //! RP-initiated logout and back-channel logout.
 
