@@ -1,7 +1,8 @@
 //! End-to-end flow of the demo services against a small in-test OpenID provider: lazy
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 //! discovery, sign-in (code + PKCE, RS256/ES256/EdDSA ID tokens with at_hash), userinfo,
 //! RP-initiated logout and back-channel logout.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::HashMap;
 use std::net::TcpListener;
