@@ -36,6 +36,8 @@ pub struct Config {
     pub reveal_unknown_accounts: bool,
     /// Trust `X-Forwarded-For` for the client address (only behind your own proxy).
     pub trust_forwarded_for: bool,
+    /// Audit events older than this many days are deleted.
+    pub audit_retention_days: i64,
     pub log: LogConfig,
     pub mail: MailConfig,
     pub password_policy: PasswordPolicy,
@@ -259,6 +261,7 @@ impl Default for Config {
             secret_key: None,
             reveal_unknown_accounts: true,
             trust_forwarded_for: false,
+            audit_retention_days: 365,
             log: LogConfig::default(),
             mail: MailConfig::default(),
             password_policy: PasswordPolicy::default(),
@@ -354,6 +357,9 @@ impl Config {
         let local = matches!(url.host_str(), Some("localhost" | "127.0.0.1" | "[::1]"));
         if url.scheme() != "https" && !(url.scheme() == "http" && local) {
             return Err(ConfigError("public_url must be https:// (http:// only for localhost)".into()));
+        }
+        if self.audit_retention_days <= 0 {
+            return Err(ConfigError("audit_retention_days must be positive".into()));
         }
         if self.sessions.idle_minutes <= 0 || self.sessions.absolute_hours <= 0 {
             return Err(ConfigError("sessions: lifetimes must be positive".into()));

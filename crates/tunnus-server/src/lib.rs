@@ -165,7 +165,9 @@ impl Server {
     }
 }
 
-/// Picks up signing keys rotated by `tunnus keys rotate` or another replica.
+/// Housekeeping every minute: picks up signing keys rotated by `tunnus
+/// keys rotate` or another replica, deletes audit events past retention and
+/// refresh tokens whose family expired. Idempotent, so every replica may run it.
 async fn reload_keys_periodically(state: AppState, shutdown: impl std::future::Future<Output = ()>) {
     tokio::pin!(shutdown);
     loop {
@@ -174,6 +176,17 @@ async fn reload_keys_periodically(state: AppState, shutdown: impl std::future::F
             () = tokio::time::sleep(std::time::Duration::from_secs(60)) => {
                 if let Err(e) = state.provider.keys.reload(&state.db).await {
                     tracing::warn!(error = %e, "cannot reload signing keys");
+                }
+                let now = state.clock.now();
+                let cutoff = now - time::Duration::days(state.config.audit_retention_days);
+                let cleaned = state
+                    .db
+                    .write(move |c| Ok((tunnus_store::audit::delete_before(c, cutoff)?, tunnus_store::refresh_tokens::delete_expired(c, now)?)))
+                    .await;
+                match cleaned {
+                    Ok((0, 0)) => {}
+                    Ok((audit, tokens)) => tracing::info!(audit, tokens, "housekeeping removed expired records"),
+                    Err(e) => tracing::warn!(error = %e, "housekeeping failed"),
                 }
             }
         }

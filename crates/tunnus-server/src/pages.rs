@@ -420,6 +420,8 @@ pub struct AdminOrgPage {
     pub has_more: bool,
     /// Pending invitations: (id, email, kind).
     pub pending: Vec<(String, String, String)>,
+    /// The organization's licenses, described.
+    pub licenses: Vec<String>,
 }
 
 impl AdminOrgPage {
@@ -457,6 +459,21 @@ pub struct DevicePage {
 }
 
 impl DevicePage {
+    pub fn nav(&self) -> Nav {
+        self.nav.clone()
+    }
+}
+
+#[derive(Template)]
+#[template(path = "admin_audit.html")]
+pub struct AdminAuditPage {
+    pub tr: Tr,
+    pub nav: Nav,
+    /// at, kind, actor, subject, ip, request id, detail
+    pub events: Vec<Vec<String>>,
+}
+
+impl AdminAuditPage {
     pub fn nav(&self) -> Nav {
         self.nav.clone()
     }

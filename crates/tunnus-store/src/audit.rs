@@ -43,3 +43,77 @@ pub fn kinds_for_subject(conn: &mut DbConnection, subject: &str) -> StoreResult<
         .select(audit_events::kind)
         .load(conn)?)
 }
+
+/// One recorded event, for the admin tool.
+#[derive(Debug, Clone)]
+pub struct AuditRow {
+    pub at: OffsetDateTime,
+    pub kind: String,
+    pub actor: Option<String>,
+    pub subject: Option<String>,
+    pub ip: Option<String>,
+    pub request_id: Option<String>,
+    pub detail: String,
+}
+
+/// The newest events about the given people or mentioning `org_id` in their
+/// detail; all events when `people` is `None` (platform administrators).
+pub fn recent(
+    conn: &mut DbConnection,
+    people: Option<&[String]>,
+    org_id: Option<&str>,
+    limit: i64,
+) -> StoreResult<Vec<AuditRow>> {
+    type Row =
+        (time::PrimitiveDateTime, String, Option<String>, Option<String>, Option<String>, Option<String>, String);
+    let columns = (
+        audit_events::at,
+        audit_events::kind,
+        audit_events::actor_user_id,
+        audit_events::subject_user_id,
+        audit_events::ip,
+        audit_events::request_id,
+        audit_events::detail,
+    );
+    let rows: Vec<Row> = match people {
+        None => audit_events::table.order(audit_events::at.desc()).limit(limit).select(columns).load(conn)?,
+        Some(ids) => {
+            let about_people = audit_events::subject_user_id.eq_any(ids).or(audit_events::actor_user_id.eq_any(ids));
+            match org_id {
+                // Events naming the organization in their detail (invitations sent, members changed).
+                Some(org) => {
+                    let mention = format!("%{}%", org.replace(['%', '_'], ""));
+                    audit_events::table
+                        .filter(about_people.or(audit_events::detail.like(mention)))
+                        .order(audit_events::at.desc())
+                        .limit(limit)
+                        .select(columns)
+                        .load(conn)?
+                }
+                None => audit_events::table
+                    .filter(about_people)
+                    .order(audit_events::at.desc())
+                    .limit(limit)
+                    .select(columns)
+                    .load(conn)?,
+            }
+        }
+    };
+    Ok(rows
+        .into_iter()
+        .map(|r| AuditRow {
+            at: crate::time_conv::from_db(r.0),
+            kind: r.1,
+            actor: r.2,
+            subject: r.3,
+            ip: r.4,
+            request_id: r.5,
+            detail: r.6,
+        })
+        .collect())
+}
+
+/// Deletes events older than `cutoff` (retention); returns how many.
+pub fn delete_before(conn: &mut DbConnection, cutoff: OffsetDateTime) -> StoreResult<usize> {
+    Ok(diesel::delete(audit_events::table.filter(audit_events::at.lt(to_db(cutoff)))).execute(conn)?)
+}

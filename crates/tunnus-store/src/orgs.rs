@@ -346,3 +346,22 @@ pub fn groups_of(conn: &mut DbConnection, org_id: &str) -> StoreResult<Vec<(Stri
         .select((user_groups::id, user_groups::name))
         .load(conn)?)
 }
+
+/// Ids of every member of an organization (for the audit view).
+pub fn member_ids(conn: &mut DbConnection, org_id: &str) -> StoreResult<Vec<String>> {
+    Ok(memberships::table.filter(memberships::organization_id.eq(org_id)).select(memberships::user_id).load(conn)?)
+}
+
+/// The organization's own licenses: (entitlement, include_external, valid_until).
+pub fn licenses_of(conn: &mut DbConnection, org_id: &str) -> StoreResult<Vec<(String, bool, Option<OffsetDateTime>)>> {
+    let rows: Vec<(String, bool, Option<time::PrimitiveDateTime>)> = entitlement_grants::table
+        .filter(entitlement_grants::organization_id.eq(org_id))
+        .order(entitlement_grants::entitlement.asc())
+        .select((
+            entitlement_grants::entitlement,
+            entitlement_grants::include_external,
+            entitlement_grants::valid_until,
+        ))
+        .load(conn)?;
+    Ok(rows.into_iter().map(|(e, x, u)| (e, x, u.map(from_db))).collect())
+}

@@ -252,3 +252,4 @@ device-code = Code
 device-code-unknown = Dieser Code ist ungültig oder abgelaufen. Prüfen Sie den Code auf Ihrem Gerät.
 device-approved = Fertig. Ihr Gerät ist jetzt angemeldet; Sie können diese Seite schließen.
 device-denied = Das Gerät wurde nicht angemeldet.
+admin-audit = Prüfprotokoll

@@ -252,3 +252,4 @@ device-code = Code
 device-code-unknown = This code is not valid or has expired. Check the code on your device.
 device-approved = Done. Your device is now signed in; you can close this page.
 device-denied = The device was not signed in.
+admin-audit = Audit log

@@ -252,3 +252,4 @@ device-code = Koodi
 device-code-unknown = Koodi ei kelpaa tai se on vanhentunut. Tarkista laitteesi näyttämä koodi.
 device-approved = Valmis. Laitteesi on nyt kirjautunut sisään; voit sulkea tämän sivun.
 device-denied = Laitetta ei kirjattu sisään.
+admin-audit = Tapahtumaloki

@@ -22,6 +22,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/admin/org", web::get().to(organization))
         .route("/admin/invite", web::post().to(invite))
         .route("/admin/member", web::post().to(member))
+        .route("/admin/audit", web::get().to(audit))
         .route("/admin/invitation/revoke", web::post().to(revoke_invitation));
 }
 
@@ -67,7 +68,7 @@ async fn organization(
         (query.id.clone(), query.q.chars().take(100).collect::<String>(), query.page.clamp(0, 100_000));
     let s = search.clone();
     let now = state.clock.now();
-    let (org, members, groups, pending) = state
+    let (org, members, groups, pending, licenses) = state
         .db
         .read(move |c| {
             Ok((
@@ -75,6 +76,7 @@ async fn organization(
                 orgs::members(c, &id, &s, page * PAGE_SIZE, PAGE_SIZE + 1)?,
                 orgs::groups_of(c, &id)?,
                 tunnus_store::invitations::pending_for_org(c, &id, now)?,
+                orgs::licenses_of(c, &id)?,
             ))
         })
         .await?;
@@ -92,6 +94,19 @@ async fn organization(
         page,
         has_more,
         pending: pending.into_iter().map(|i| (i.id, i.email, i.kind.as_str().to_owned())).collect(),
+        licenses: licenses
+            .into_iter()
+            .map(|(e, external, until)| {
+                let mut text = e;
+                if external {
+                    text.push_str(" (+external)");
+                }
+                if let Some(u) = until {
+                    text.push_str(&format!(" → {}", u.date()));
+                }
+                text
+            })
+            .collect(),
     })
 }
 
@@ -230,4 +245,62 @@ async fn revoke_invitation(
         return Err(AppError::NotFound);
     }
     Ok(back_to(&form.org))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct AuditQuery {
+    org: String,
+}
+
+/// The audit trail: an organization's (events about its members or naming
+/// it) for its admins; everything for platform administrators.
+async fn audit(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    csrf: Csrf,
+    q: web::Query<AuditQuery>,
+) -> Result<HttpResponse, AppError> {
+    let Some(user) = admin_user(&req, &state).await? else {
+        return Ok(HttpResponse::SeeOther().insert_header(("Location", "/login?next=%2Fadmin")).finish());
+    };
+    let uid = user.id.to_string();
+    let platform = state.db.read(move |c| orgs::is_platform_admin(c, &uid)).await?;
+    let org = q.org.clone();
+    let scoped = if org.is_empty() {
+        if !platform {
+            return Err(AppError::Forbidden);
+        }
+        None
+    } else {
+        if !invitations::may_administer(&state, &user, &org).await? {
+            return Err(AppError::Forbidden);
+        }
+        Some(org.clone())
+    };
+    let rows = state
+        .db
+        .read(move |c| match &scoped {
+            None => tunnus_store::audit::recent(c, None, None, 200),
+            Some(org) => {
+                let people = orgs::member_ids(c, org)?;
+                tunnus_store::audit::recent(c, Some(&people), Some(org), 200)
+            }
+        })
+        .await?;
+    let events = rows
+        .into_iter()
+        .map(|r| {
+            vec![
+                r.at.to_string(),
+                r.kind,
+                r.actor.unwrap_or_default(),
+                r.subject.unwrap_or_default(),
+                r.ip.unwrap_or_default(),
+                r.request_id.unwrap_or_default(),
+                r.detail,
+            ]
+        })
+        .collect();
+    html(&crate::pages::AdminAuditPage { tr: tr(&req), nav: nav(Some(&user), &csrf), events })
 }

@@ -247,6 +247,16 @@ async fn bulk_invite_and_accept(app: TestApp) {
         )
         .await;
     assert_eq!(cross.status, StatusCode::FORBIDDEN, "another organization's admin cannot touch Acme");
+    // The audit trail: Acme's admin sees Acme's events, nobody else's; Beta's admin none of Acme's.
+    let audit = boss.get(&format!("/admin/audit?org={acme}")).await;
+    assert_eq!(audit.status, StatusCode::OK);
+    for kind in ["invitations.sent", "invitation.accepted", "invitation.revoked", "organization.member_changed"] {
+        assert!(audit.text_of("#audit").contains(kind), "{kind} missing");
+    }
+    assert_eq!(rival.get(&format!("/admin/audit?org={acme}")).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(boss.get("/admin/audit").await.status, StatusCode::FORBIDDEN, "all events are for platform admins");
+    assert!(boss.get(&format!("/admin/org?id={acme}")).await.text_of("#org-licenses").contains("None"));
+
     // The worker leaves Acme from the profile page.
     let profile = worker.get("/profile").await;
     let left = worker.post("/profile/leave", &[("csrf", &profile.csrf()), ("org", &acme)]).await;

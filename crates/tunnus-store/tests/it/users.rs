@@ -123,3 +123,27 @@ async fn terms_are_versioned(db: Db) {
     assert_eq!(versions, vec![1]);
 }
 both_backends!(terms_are_versioned, super::terms_are_versioned);
+
+async fn audit_events_are_kept_for_the_retention_period(db: Db) {
+    let now = SystemClock.now();
+    let event = tunnus_store::audit::AuditEvent {
+        kind: "sign_in.succeeded",
+        actor_user_id: Some("u1".into()),
+        subject_user_id: Some("u1".into()),
+        ip: Some("127.0.0.1".into()),
+        request_id: None,
+        detail: serde_json::json!({}),
+    };
+    let (old, new) = (event.clone(), event);
+    db.write(move |c| {
+        tunnus_store::audit::record(c, &old, now - Duration::days(400))?;
+        tunnus_store::audit::record(c, &new, now)
+    })
+    .await
+    .unwrap();
+    let removed = db.write(move |c| tunnus_store::audit::delete_before(c, now - Duration::days(365))).await.unwrap();
+    assert_eq!(removed, 1);
+    let people = vec!["u1".to_owned()];
+    assert_eq!(db.read(move |c| tunnus_store::audit::recent(c, Some(&people), None, 10)).await.unwrap().len(), 1);
+}
+both_backends!(audit_events_are_kept_for_the_retention_period, super::audit_events_are_kept_for_the_retention_period);
