@@ -163,3 +163,11 @@ pub fn pending_for_org(conn: &mut DbConnection, org_id: &str, now: OffsetDateTim
         .load(conn)?;
     rows.into_iter().map(invitation).collect()
 }
+
+/// Gives a pending invitation a new link (the old one stops working) and a new expiry.
+pub fn renew(conn: &mut DbConnection, id: &str, hash: &TokenHash, expires_at: OffsetDateTime) -> StoreResult<bool> {
+    Ok(diesel::update(invitations::table.find(id).filter(invitations::status.eq(InvitationStatus::Pending.as_str())))
+        .set((invitations::token_hash.eq(hash.as_str()), invitations::expires_at.eq(to_db(expires_at))))
+        .execute(conn)?
+        == 1)
+}

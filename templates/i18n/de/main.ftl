@@ -253,3 +253,6 @@ device-code-unknown = Dieser Code ist ungültig oder abgelaufen. Prüfen Sie den
 device-approved = Fertig. Ihr Gerät ist jetzt angemeldet; Sie können diese Seite schließen.
 device-denied = Das Gerät wurde nicht angemeldet.
 admin-audit = Prüfprotokoll
+admin-resend = Erneut senden
+admin-new-group = Name der neuen Gruppe
+admin-create-group = Gruppe anlegen

@@ -253,3 +253,6 @@ device-code-unknown = This code is not valid or has expired. Check the code on y
 device-approved = Done. Your device is now signed in; you can close this page.
 device-denied = The device was not signed in.
 admin-audit = Audit log
+admin-resend = Resend
+admin-new-group = New group name
+admin-create-group = Create group

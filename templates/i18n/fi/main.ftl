@@ -253,3 +253,6 @@ device-code-unknown = Koodi ei kelpaa tai se on vanhentunut. Tarkista laitteesi 
 device-approved = Valmis. Laitteesi on nyt kirjautunut sisään; voit sulkea tämän sivun.
 device-denied = Laitetta ei kirjattu sisään.
 admin-audit = Tapahtumaloki
+admin-resend = Lähetä uudelleen
+admin-new-group = Uuden ryhmän nimi
+admin-create-group = Luo ryhmä

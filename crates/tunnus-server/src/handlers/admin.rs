@@ -23,6 +23,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/admin/invite", web::post().to(invite))
         .route("/admin/member", web::post().to(member))
         .route("/admin/audit", web::get().to(audit))
+        .route("/admin/invitation/resend", web::post().to(resend_invitation))
+        .route("/admin/group", web::post().to(create_group))
         .route("/admin/invitation/revoke", web::post().to(revoke_invitation));
 }
 
@@ -303,4 +305,49 @@ async fn audit(
         })
         .collect();
     html(&crate::pages::AdminAuditPage { tr: tr(&req), nav: nav(Some(&user), &csrf), events })
+}
+
+async fn resend_invitation(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    csrf: Csrf,
+    form: web::Form<RevokeForm>,
+) -> Result<HttpResponse, AppError> {
+    csrf.verify(&form.csrf)?;
+    let Some(user) = admin_user(&req, &state).await? else { return Err(AppError::Forbidden) };
+    if !invitations::may_administer(&state, &user, &form.org).await? {
+        return Err(AppError::Forbidden);
+    }
+    if !invitations::resend(&state, Some(user.id.to_string()), &form.org, &form.id, tr(&req), origin(&req, &state))
+        .await?
+    {
+        return Err(AppError::NotFound);
+    }
+    Ok(back_to(&form.org))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct GroupForm {
+    csrf: String,
+    org: String,
+    name: String,
+}
+
+async fn create_group(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    csrf: Csrf,
+    form: web::Form<GroupForm>,
+) -> Result<HttpResponse, AppError> {
+    csrf.verify(&form.csrf)?;
+    let Some(user) = admin_user(&req, &state).await? else { return Err(AppError::Forbidden) };
+    if !invitations::may_administer(&state, &user, &form.org).await? {
+        return Err(AppError::Forbidden);
+    }
+    match crate::services::orgs::create_group(&state.db, &form.org, &form.name, state.clock.now()).await {
+        Ok(_) => Ok(back_to(&form.org)),
+        Err(crate::services::orgs::OrgError::Store(e)) => Err(e.into()),
+        Err(_) => Err(AppError::BadRequest),
+    }
 }

@@ -284,3 +284,57 @@ pub async fn answer(
         Err(e) => Err(e.into()),
     }
 }
+
+/// Sends a pending invitation again with a fresh link and expiry (the old link stops working).
+pub async fn resend(
+    state: &AppState,
+    actor: Option<String>,
+    org_id: &str,
+    invitation_id: &str,
+    tr: Tr,
+    origin: Origin,
+) -> Result<bool, AppError> {
+    let s = state.clone();
+    let (org, id, base) = (org_id.to_owned(), invitation_id.to_owned(), state.config.base_url().to_owned());
+    let sent = state
+        .db
+        .write(move |c| {
+            let now = s.clock.now();
+            let Some(inv) = invitations::find(c, &id)? else { return Ok(false) };
+            // Pending ones, also past their expiry: resending is how an expired invitation is renewed.
+            if inv.organization_id != org || inv.status != InvitationStatus::Pending {
+                return Ok(false);
+            }
+            let secret = SecretToken::generate(&mut rand::rng());
+            if !invitations::renew(c, &id, &secret.hash(), now + INVITATION_LIFETIME)? {
+                return Ok(false);
+            }
+            let name = users::find_by_email(c, &tunnus_core::Email::from_trusted(inv.email.clone()))?
+                .map(|u| u.given_name)
+                .unwrap_or_default();
+            let link = format!("{base}/invite?token={}", secret.expose());
+            let mail = ActionEmail {
+                kind: ActionEmailKind::Invitation,
+                to: &inv.email,
+                name: &name,
+                link: &link,
+                valid_hours: Some(INVITATION_LIFETIME.whole_hours()),
+                org: Some(&inv.organization_name),
+            }
+            .render(&tr)
+            .map_err(|e| StoreError::corrupt(format!("email template: {e}")))?;
+            tunnus_mail::queue(c, &mail, now)?;
+            audit::record(
+                c,
+                "invitation.resent",
+                actor.as_deref(),
+                &origin,
+                json!({"invitation": id, "organization": org}),
+                now,
+            )?;
+            Ok(true)
+        })
+        .await?;
+    state.mail_waker.notify_one();
+    Ok(sent)
+}

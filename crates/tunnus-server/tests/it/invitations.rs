@@ -247,6 +247,44 @@ async fn bulk_invite_and_accept(app: TestApp) {
         )
         .await;
     assert_eq!(cross.status, StatusCode::FORBIDDEN, "another organization's admin cannot touch Acme");
+    // Resend: a fresh link replaces the old one.
+    let old9 = invitation_link(&app, "person9@example.com").await;
+    let page = boss.get(&format!("/admin/org?id={acme}")).await;
+    let doc = scraper::Html::parse_document(&page.body);
+    let row = doc.select(&sel).find(|r| r.text().collect::<String>().contains("person9@example.com")).unwrap();
+    let id9 = row
+        .select(&scraper::Selector::parse("input[name=id]").unwrap())
+        .next()
+        .unwrap()
+        .value()
+        .attr("value")
+        .unwrap()
+        .to_owned();
+    let resent = boss.post("/admin/invitation/resend", &[("csrf", &page.csrf()), ("org", &acme), ("id", &id9)]).await;
+    assert_eq!(resent.status, StatusCode::SEE_OTHER);
+    verified_account(&app, "person9@example.com").await;
+    let p9 = signed_in_browser(&app, "person9@example.com").await;
+    assert_eq!(p9.get(&old9).await.status, StatusCode::NOT_FOUND, "the old link is dead");
+    let mut fresh9 = None;
+    for _ in 0..50 {
+        let items = app.state().db.read(|c| tunnus_store::outbox::recent(c, "email", 2000)).await.unwrap();
+        let links: Vec<String> = items
+            .iter()
+            .filter(|i| i.recipient == "person9@example.com")
+            .map(|i| serde_json::from_str::<tunnus_mail::RenderedEmail>(&i.payload).unwrap())
+            .filter_map(|e| e.text.split_whitespace().find(|w| w.contains("/invite?token=")).map(str::to_owned))
+            .collect();
+        if let Some(l) = links.into_iter().map(|l| l[l.find("/invite").unwrap()..].to_owned()).find(|l| *l != old9) {
+            fresh9 = Some(l);
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(p9.get(&fresh9.expect("a second invitation email")).await.status, StatusCode::OK);
+    let created = boss.post("/admin/group", &[("csrf", &page.csrf()), ("org", &acme), ("name", "Designers")]).await;
+    assert_eq!(created.status, StatusCode::SEE_OTHER);
+    assert!(boss.get(&format!("/admin/org?id={acme}")).await.text_of("#org-groups").contains("Designers"));
+
     // The audit trail: Acme's admin sees Acme's events, nobody else's; Beta's admin none of Acme's.
     let audit = boss.get(&format!("/admin/audit?org={acme}")).await;
     assert_eq!(audit.status, StatusCode::OK);
