@@ -8,7 +8,7 @@ use serde::Deserialize;
 use tunnus_core::invitation::InvitationKind;
 use tunnus_store::orgs;
 
-use super::{nav, origin, signed_in, tr};
+use super::{login_redirect, nav, origin, signed_in, tr};
 use crate::error::AppError;
 use crate::http::csrf::Csrf;
 use crate::pages::{AdminIndexPage, AdminOrgPage, AdminReportPage, html};
@@ -32,9 +32,18 @@ async fn admin_user(req: &HttpRequest, state: &AppState) -> Result<Option<tunnus
     Ok(signed_in(req, state).await?.map(|(_, u)| u))
 }
 
+/// The signed-in administrator of `org`, for an action on it; anyone else is refused.
+async fn admin_of(req: &HttpRequest, state: &AppState, org: &str) -> Result<tunnus_core::User, AppError> {
+    let Some(user) = admin_user(req, state).await? else { return Err(AppError::Forbidden) };
+    if !invitations::may_administer(state, &user, org).await? {
+        return Err(AppError::Forbidden);
+    }
+    Ok(user)
+}
+
 async fn index(req: HttpRequest, state: web::Data<AppState>, csrf: Csrf) -> Result<HttpResponse, AppError> {
     let Some(user) = admin_user(&req, &state).await? else {
-        return Ok(HttpResponse::SeeOther().insert_header(("Location", "/login?next=%2Fadmin")).finish());
+        return Ok(login_redirect("/admin"));
     };
     let uid = user.id.to_string();
     let (platform, mine) =
@@ -61,7 +70,7 @@ async fn organization(
     query: web::Query<OrgQuery>,
 ) -> Result<HttpResponse, AppError> {
     let Some(user) = admin_user(&req, &state).await? else {
-        return Ok(HttpResponse::SeeOther().insert_header(("Location", "/login?next=%2Fadmin")).finish());
+        return Ok(login_redirect("/admin"));
     };
     if !invitations::may_administer(&state, &user, &query.id).await? {
         return Err(AppError::Forbidden);
@@ -130,7 +139,7 @@ async fn invite(
 ) -> Result<HttpResponse, AppError> {
     csrf.verify(&form.csrf)?;
     let Some(user) = admin_user(&req, &state).await? else {
-        return Ok(HttpResponse::SeeOther().insert_header(("Location", "/login?next=%2Fadmin")).finish());
+        return Ok(login_redirect("/admin"));
     };
     let form = form.into_inner();
     let kind = InvitationKind::parse(&form.kind).ok_or(AppError::BadRequest)?;
@@ -166,10 +175,7 @@ async fn member(
     form: web::Form<MemberForm>,
 ) -> Result<HttpResponse, AppError> {
     csrf.verify(&form.csrf)?;
-    let Some(user) = admin_user(&req, &state).await? else { return Err(AppError::Forbidden) };
-    if !invitations::may_administer(&state, &user, &form.org).await? {
-        return Err(AppError::Forbidden);
-    }
+    let user = admin_of(&req, &state, &form.org).await?;
     let result = match form.action.as_str() {
         "remove" => crate::services::orgs::remove_member(&state.db, &form.org, &form.email).await,
         "make-admin" => {
@@ -216,10 +222,7 @@ async fn revoke_invitation(
     form: web::Form<RevokeForm>,
 ) -> Result<HttpResponse, AppError> {
     csrf.verify(&form.csrf)?;
-    let Some(user) = admin_user(&req, &state).await? else { return Err(AppError::Forbidden) };
-    if !invitations::may_administer(&state, &user, &form.org).await? {
-        return Err(AppError::Forbidden);
-    }
+    let user = admin_of(&req, &state, &form.org).await?;
     let (id, org, now) = (form.id.clone(), form.org.clone(), state.clock.now());
     let (actor, origin) = (user.id.to_string(), origin(&req, &state));
     let revoked = state
@@ -264,7 +267,7 @@ async fn audit(
     q: web::Query<AuditQuery>,
 ) -> Result<HttpResponse, AppError> {
     let Some(user) = admin_user(&req, &state).await? else {
-        return Ok(HttpResponse::SeeOther().insert_header(("Location", "/login?next=%2Fadmin")).finish());
+        return Ok(login_redirect("/admin"));
     };
     let uid = user.id.to_string();
     let platform = state.db.read(move |c| orgs::is_platform_admin(c, &uid)).await?;
@@ -314,10 +317,7 @@ async fn resend_invitation(
     form: web::Form<RevokeForm>,
 ) -> Result<HttpResponse, AppError> {
     csrf.verify(&form.csrf)?;
-    let Some(user) = admin_user(&req, &state).await? else { return Err(AppError::Forbidden) };
-    if !invitations::may_administer(&state, &user, &form.org).await? {
-        return Err(AppError::Forbidden);
-    }
+    let user = admin_of(&req, &state, &form.org).await?;
     if !invitations::resend(&state, Some(user.id.to_string()), &form.org, &form.id, tr(&req), origin(&req, &state))
         .await?
     {
@@ -341,10 +341,7 @@ async fn create_group(
     form: web::Form<GroupForm>,
 ) -> Result<HttpResponse, AppError> {
     csrf.verify(&form.csrf)?;
-    let Some(user) = admin_user(&req, &state).await? else { return Err(AppError::Forbidden) };
-    if !invitations::may_administer(&state, &user, &form.org).await? {
-        return Err(AppError::Forbidden);
-    }
+    admin_of(&req, &state, &form.org).await?;
     match crate::services::orgs::create_group(&state.db, &form.org, &form.name, state.clock.now()).await {
         Ok(_) => Ok(back_to(&form.org)),
         Err(crate::services::orgs::OrgError::Store(e)) => Err(e.into()),

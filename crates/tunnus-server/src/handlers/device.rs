@@ -6,7 +6,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 
 use super::oidc::{form_pairs, oauth_error};
-use super::{nav, origin, signed_in, tr};
+use super::{login_redirect, nav, origin, signed_in, tr};
 use crate::error::AppError;
 use crate::http::csrf::Csrf;
 use crate::pages::{DevicePage, MessagePage, html, html_status};
@@ -64,10 +64,7 @@ async fn enter_code(
     q: web::Query<CodeQuery>,
 ) -> Result<HttpResponse, AppError> {
     let Some((_, user)) = signed_in(&req, &state).await? else {
-        let next = url::form_urlencoded::Serializer::new(String::new())
-            .append_pair("next", &format!("/device?user_code={}", q.user_code.chars().take(20).collect::<String>()))
-            .finish();
-        return Ok(HttpResponse::SeeOther().insert_header(("Location", format!("/login?{next}"))).finish());
+        return Ok(login_redirect(&format!("/device?user_code={}", q.user_code.chars().take(20).collect::<String>())));
     };
     html(&page(&req, &csrf, &user, q.user_code.chars().take(20).collect(), None, None))
 }

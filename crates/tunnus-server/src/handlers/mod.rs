@@ -11,7 +11,7 @@ pub mod profile;
 pub mod system;
 
 use actix_web::cookie::{Cookie, SameSite, time::Duration as CookieDuration};
-use actix_web::{HttpMessage as _, HttpRequest, web};
+use actix_web::{HttpMessage as _, HttpRequest, HttpResponse, web};
 use tunnus_core::User;
 use tunnus_core::session::SsoSession;
 use tunnus_i18n::Tr;
@@ -70,6 +70,12 @@ pub fn removal_cookie(state: &AppState) -> Cookie<'static> {
     let mut c = new_session_cookie(state, String::new());
     c.make_removal();
     c
+}
+
+/// To the sign-in page, coming back to `next` afterwards.
+pub fn login_redirect(next: &str) -> HttpResponse {
+    let q = url::form_urlencoded::Serializer::new(String::new()).append_pair("next", next).finish();
+    HttpResponse::SeeOther().insert_header(("Location", format!("/login?{q}"))).finish()
 }
 
 /// Only local paths may follow a sign-in (no open redirect).

@@ -9,7 +9,7 @@ use tunnus_core::invitation::{InvitationKind, InvitationStatus};
 use tunnus_store::invitations::Invitation;
 use tunnus_store::orgs;
 
-use super::{nav, origin, signed_in, tr};
+use super::{login_redirect, nav, origin, signed_in, tr};
 use crate::error::AppError;
 use crate::http::csrf::Csrf;
 use crate::pages::{InvitationPage, InvitationView, MessagePage, ProfilePage, html, html_status};
@@ -22,11 +22,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/invite/answer", web::post().to(answer))
         .route("/profile/leave", web::post().to(leave))
         .route("/profile/language", web::post().to(language));
-}
-
-fn login_redirect(next: &str) -> HttpResponse {
-    let q = url::form_urlencoded::Serializer::new(String::new()).append_pair("next", next).finish();
-    HttpResponse::SeeOther().insert_header(("Location", format!("/login?{q}"))).finish()
 }
 
 fn view(tr: &tunnus_i18n::Tr, inv: &Invitation) -> InvitationView {
