@@ -10,6 +10,8 @@ pub enum ActionPurpose {
     SetPassword,
     /// Forgot password: choose a new one.
     ResetPassword,
+    /// Prove control of a new address before it replaces the old one.
+    ConfirmEmailChange,
 }
 
 impl ActionPurpose {
@@ -17,6 +19,7 @@ impl ActionPurpose {
         match self {
             Self::SetPassword => "set_password",
             Self::ResetPassword => "reset_password",
+            Self::ConfirmEmailChange => "confirm_email_change",
         }
     }
 
@@ -24,6 +27,7 @@ impl ActionPurpose {
         match value {
             "set_password" => Some(Self::SetPassword),
             "reset_password" => Some(Self::ResetPassword),
+            "confirm_email_change" => Some(Self::ConfirmEmailChange),
             _ => None,
         }
     }

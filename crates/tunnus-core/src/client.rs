@@ -52,6 +52,15 @@ pub enum ClientKind {
     Confidential,
 }
 
+impl ClientKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Public => "public",
+            Self::Confidential => "confidential",
+        }
+    }
+}
+
 /// OAuth grant types a client may use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum GrantType {

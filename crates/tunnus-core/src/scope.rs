@@ -37,10 +37,6 @@ impl Scopes {
         Ok(Self(set))
     }
 
-    pub fn from_iter<I: IntoIterator<Item = S>, S: Into<String>>(iter: I) -> Self {
-        Self(iter.into_iter().map(Into::into).collect())
-    }
-
     pub fn contains(&self, scope: &str) -> bool {
         self.0.contains(scope)
     }
@@ -72,6 +68,12 @@ impl Scopes {
     /// Space-separated, sorted.
     pub fn to_param(&self) -> String {
         self.0.iter().cloned().collect::<Vec<_>>().join(" ")
+    }
+}
+
+impl<S: Into<String>> FromIterator<S> for Scopes {
+    fn from_iter<I: IntoIterator<Item = S>>(iter: I) -> Self {
+        Self(iter.into_iter().map(Into::into).collect())
     }
 }
 

@@ -28,6 +28,10 @@ pub enum ActionEmailKind {
     AccountExists,
     /// An invitation to join an organization (`org` names it).
     Invitation,
+    /// Sent to a new address: follow the link to make it the sign-in address.
+    ConfirmEmailChange,
+    /// Sent to the old address when a change is asked for: if it wasn't you, reset your password.
+    EmailChangeNotice,
 }
 
 impl ActionEmailKind {
@@ -37,6 +41,8 @@ impl ActionEmailKind {
             Self::ResetPassword => "reset-password",
             Self::AccountExists => "account-exists",
             Self::Invitation => "invitation",
+            Self::ConfirmEmailChange => "confirm-email-change",
+            Self::EmailChangeNotice => "email-change-notice",
         }
     }
 }

@@ -359,6 +359,19 @@ impl Provider {
         )
     }
 
+    /// The answer to a `prompt=none` request when the person would have to
+    /// see a page first (e.g. to accept new terms).
+    pub fn interaction_required(&self, req: &AuthorizationRequest, description: &str) -> AuthorizationResponse {
+        error_response(
+            &req.redirect_uri,
+            req.response_mode,
+            req.state.as_deref(),
+            ErrorCode::InteractionRequired,
+            description,
+            &self.settings.issuer,
+        )
+    }
+
     /// Issues a one-time code for `req` on behalf of `session`.
     pub async fn issue_code(
         &self,

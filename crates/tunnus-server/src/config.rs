@@ -226,6 +226,8 @@ pub struct LinkConfig {
     pub set_password_hours: i64,
     /// Lifetime of the "reset your password" link.
     pub reset_password_hours: i64,
+    /// Lifetime of the link that confirms a new email address.
+    pub confirm_email_change_hours: i64,
 }
 
 /// A limit of `max` attempts per `window_seconds`.
@@ -301,7 +303,7 @@ impl Default for SessionConfig {
 
 impl Default for LinkConfig {
     fn default() -> Self {
-        Self { set_password_hours: 24, reset_password_hours: 24 }
+        Self { set_password_hours: 24, reset_password_hours: 24, confirm_email_change_hours: 24 }
     }
 }
 
@@ -364,7 +366,10 @@ impl Config {
         if self.sessions.idle_minutes <= 0 || self.sessions.absolute_hours <= 0 {
             return Err(ConfigError("sessions: lifetimes must be positive".into()));
         }
-        if self.links.set_password_hours <= 0 || self.links.reset_password_hours <= 0 {
+        if self.links.set_password_hours <= 0
+            || self.links.reset_password_hours <= 0
+            || self.links.confirm_email_change_hours <= 0
+        {
             return Err(ConfigError("links: lifetimes must be positive".into()));
         }
         if self.password_policy.min_length > self.password_policy.max_length {

@@ -232,6 +232,8 @@ pub fn field_problem(tr: &Tr, p: &FieldProblem) -> String {
         FieldProblem::CountryUnknown => "country-unknown",
         FieldProblem::TermsNotAccepted => "terms-not-accepted",
         FieldProblem::PrivacyNotAccepted => "privacy-not-accepted",
+        FieldProblem::JobTitleInvalid => "job-title-invalid",
+        FieldProblem::PhoneInvalid => "phone-invalid",
     })
 }
 
@@ -348,6 +350,14 @@ pub struct ProfilePage {
     pub csrf: String,
     pub name: String,
     pub email: String,
+    pub details: ProfileDetails,
+    /// (code, name) of every country.
+    pub countries: Vec<(&'static str, &'static str)>,
+    pub details_problems: Vec<String>,
+    pub email_problem: Option<String>,
+    pub delete_problem: Option<String>,
+    pub notice: Option<String>,
+    pub sessions: Vec<SessionView>,
     /// (id, name) of the internal organization.
     pub company: Option<(String, String)>,
     /// (id, name) of external memberships.
@@ -360,6 +370,27 @@ pub struct ProfilePage {
     /// (tag, name in that language) of every shipped language.
     pub languages: Vec<(&'static str, String)>,
     pub preferred: String,
+}
+
+/// The editable details as shown in the form.
+#[derive(Debug, Clone, Default)]
+pub struct ProfileDetails {
+    pub given_name: String,
+    pub family_name: String,
+    pub country: String,
+    pub job_title: String,
+    pub phone: String,
+}
+
+/// One live session on the profile page.
+#[derive(Debug, Clone)]
+pub struct SessionView {
+    pub sid: String,
+    pub device: String,
+    pub ip: String,
+    pub last_seen: String,
+    /// The session of the browser looking at the page.
+    pub current: bool,
 }
 
 impl ProfilePage {
@@ -395,6 +426,9 @@ pub struct AdminIndexPage {
     /// (id, name)
     pub organizations: Vec<(String, String)>,
     pub platform: bool,
+    pub csrf: String,
+    /// A message after a platform action (e.g. a refused organization name).
+    pub notice: Option<String>,
 }
 
 impl AdminIndexPage {
@@ -422,6 +456,9 @@ pub struct AdminOrgPage {
     pub pending: Vec<(String, String, String)>,
     /// The organization's licenses, described.
     pub licenses: Vec<String>,
+    /// Platform administrators grant and end licenses here: the catalogue's names.
+    pub catalogue: Option<Vec<String>>,
+    pub notice: Option<String>,
 }
 
 impl AdminOrgPage {
@@ -474,6 +511,55 @@ pub struct AdminAuditPage {
 }
 
 impl AdminAuditPage {
+    pub fn nav(&self) -> Nav {
+        self.nav.clone()
+    }
+}
+
+#[derive(Template)]
+#[template(path = "admin_clients.html")]
+pub struct AdminClientsPage {
+    pub tr: Tr,
+    pub nav: Nav,
+    /// id, name, kind, redirect URIs, grants, required entitlement
+    pub clients: Vec<Vec<String>>,
+}
+
+impl AdminClientsPage {
+    pub fn nav(&self) -> Nav {
+        self.nav.clone()
+    }
+}
+
+#[derive(Template)]
+#[template(path = "terms_accept.html")]
+pub struct TermsAcceptPage {
+    pub tr: Tr,
+    pub nav: Nav,
+    pub csrf: String,
+    pub next: String,
+    /// (kind, version, title) of each document to accept.
+    pub documents: Vec<(String, i32, String)>,
+    pub problem: Option<String>,
+}
+
+impl TermsAcceptPage {
+    pub fn nav(&self) -> Nav {
+        self.nav.clone()
+    }
+}
+
+#[derive(Template)]
+#[template(path = "email_change.html")]
+pub struct EmailChangePage {
+    pub tr: Tr,
+    pub nav: Nav,
+    pub csrf: String,
+    pub token: String,
+    pub new_email: String,
+}
+
+impl EmailChangePage {
     pub fn nav(&self) -> Nav {
         self.nav.clone()
     }

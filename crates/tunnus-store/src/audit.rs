@@ -56,6 +56,9 @@ pub struct AuditRow {
     pub detail: String,
 }
 
+/// An `audit_events` row as loaded: at, kind, actor, subject, ip, request id, detail.
+type Row = (time::PrimitiveDateTime, String, Option<String>, Option<String>, Option<String>, Option<String>, String);
+
 /// The newest events about the given people or mentioning `org_id` in their
 /// detail; all events when `people` is `None` (platform administrators).
 pub fn recent(
@@ -64,8 +67,6 @@ pub fn recent(
     org_id: Option<&str>,
     limit: i64,
 ) -> StoreResult<Vec<AuditRow>> {
-    type Row =
-        (time::PrimitiveDateTime, String, Option<String>, Option<String>, Option<String>, Option<String>, String);
     let columns = (
         audit_events::at,
         audit_events::kind,
@@ -116,4 +117,53 @@ pub fn recent(
 /// Deletes events older than `cutoff` (retention); returns how many.
 pub fn delete_before(conn: &mut DbConnection, cutoff: OffsetDateTime) -> StoreResult<usize> {
     Ok(diesel::delete(audit_events::table.filter(audit_events::at.lt(to_db(cutoff)))).execute(conn)?)
+}
+
+/// Keeps a deleted person's events but strips what identifies them: the
+/// IP addresses, and their address wherever a detail mentions it. The
+/// random user id stays (it no longer resolves to anyone), so the trail
+/// still shows that one account did these things.
+pub fn anonymise(conn: &mut DbConnection, user_id: &str, email: &str) -> StoreResult<usize> {
+    let about = audit_events::actor_user_id.eq(user_id).or(audit_events::subject_user_id.eq(user_id));
+    let n = diesel::update(audit_events::table.filter(about)).set(audit_events::ip.eq(None::<String>)).execute(conn)?;
+    let rows: Vec<(String, String)> = audit_events::table
+        .filter(audit_events::detail.like(format!("%{}%", email.replace(['%', '_'], ""))))
+        .select((audit_events::id, audit_events::detail))
+        .load(conn)?;
+    for (id, detail) in rows {
+        diesel::update(audit_events::table.find(&id))
+            .set(audit_events::detail.eq(detail.replace(email, "(deleted account)")))
+            .execute(conn)?;
+    }
+    Ok(n)
+}
+
+/// Every event about a person (their data export), oldest first.
+pub fn about(conn: &mut DbConnection, user_id: &str) -> StoreResult<Vec<AuditRow>> {
+    let rows: Vec<Row> = audit_events::table
+        .filter(audit_events::actor_user_id.eq(user_id).or(audit_events::subject_user_id.eq(user_id)))
+        .order((audit_events::at.asc(), audit_events::id.asc()))
+        .limit(10_000)
+        .select((
+            audit_events::at,
+            audit_events::kind,
+            audit_events::actor_user_id,
+            audit_events::subject_user_id,
+            audit_events::ip,
+            audit_events::request_id,
+            audit_events::detail,
+        ))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(at, kind, actor, subject, ip, request_id, detail)| AuditRow {
+            at: crate::time_conv::from_db(at),
+            kind,
+            actor,
+            subject,
+            ip,
+            request_id,
+            detail,
+        })
+        .collect())
 }

@@ -61,6 +61,7 @@ fn client(r: Row) -> StoreResult<Client> {
     })
 }
 
+#[allow(clippy::type_complexity)] // the column list is the type
 fn select() -> (
     clients::id,
     clients::name,

@@ -35,3 +35,12 @@ pub fn grant(
 pub fn revoke(conn: &mut DbConnection, user_id: &str, client_id: &str) -> StoreResult<bool> {
     Ok(diesel::delete(consents::table.find((user_id, client_id))).execute(conn)? == 1)
 }
+
+/// Every consent a person gave: (client id, scopes), for their data export.
+pub fn of_user(conn: &mut DbConnection, user_id: &str) -> StoreResult<Vec<(String, String)>> {
+    Ok(consents::table
+        .filter(consents::user_id.eq(user_id))
+        .order(consents::client_id.asc())
+        .select((consents::client_id, consents::scopes))
+        .load(conn)?)
+}

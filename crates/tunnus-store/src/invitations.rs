@@ -171,3 +171,9 @@ pub fn renew(conn: &mut DbConnection, id: &str, hash: &TokenHash, expires_at: Of
         .execute(conn)?
         == 1)
 }
+
+/// Removes every invitation addressed to `email` (the address's owner deleted
+/// their account: the invitations hold nothing else worth keeping).
+pub fn delete_for_email(conn: &mut DbConnection, email: &str) -> StoreResult<usize> {
+    Ok(diesel::delete(invitations::table.filter(invitations::email.eq(email))).execute(conn)?)
+}

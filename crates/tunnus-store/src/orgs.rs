@@ -113,6 +113,44 @@ pub fn add_group_member(conn: &mut DbConnection, group_id: &str, user_id: &str) 
     Ok(())
 }
 
+/// The group `group_id` if it belongs to `org_id`: its name.
+pub fn group_in(conn: &mut DbConnection, org_id: &str, group_id: &str) -> StoreResult<Option<String>> {
+    Ok(user_groups::table
+        .filter(user_groups::organization_id.eq(org_id))
+        .filter(user_groups::id.eq(group_id))
+        .select(user_groups::name)
+        .first(conn)
+        .optional()?)
+}
+
+/// Email addresses of a group's members, in order.
+pub fn group_member_emails(conn: &mut DbConnection, group_id: &str) -> StoreResult<Vec<String>> {
+    Ok(user_group_members::table
+        .inner_join(users::table.on(users::id.eq(user_group_members::user_id)))
+        .filter(user_group_members::group_id.eq(group_id))
+        .order(users::email.asc())
+        .select(users::email)
+        .load(conn)?)
+}
+
+pub fn remove_group_member(conn: &mut DbConnection, group_id: &str, user_id: &str) -> StoreResult<bool> {
+    let n = diesel::delete(
+        user_group_members::table
+            .filter(user_group_members::group_id.eq(group_id))
+            .filter(user_group_members::user_id.eq(user_id)),
+    )
+    .execute(conn)?;
+    Ok(n > 0)
+}
+
+/// The entitlement catalogue: (name, description, content), by name.
+pub fn entitlement_catalogue(conn: &mut DbConnection) -> StoreResult<Vec<(String, String, bool)>> {
+    Ok(entitlements::table
+        .order(entitlements::name.asc())
+        .select((entitlements::name, entitlements::description, entitlements::content))
+        .load(conn)?)
+}
+
 /// Adds or describes an entitlement in the catalogue.
 pub fn define_entitlement(conn: &mut DbConnection, name: &str, description: &str, content: bool) -> StoreResult<()> {
     let updated = diesel::update(entitlements::table.find(name))

@@ -13,6 +13,8 @@ diesel::table! {
         status -> Text,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        job_title -> Nullable<Text>,
+        phone -> Nullable<Text>,
     }
 }
 
@@ -42,6 +44,7 @@ diesel::table! {
         created_at -> Timestamp,
         expires_at -> Timestamp,
         used_at -> Nullable<Timestamp>,
+        new_email -> Nullable<Text>,
     }
 }
 

@@ -48,3 +48,27 @@ pub fn accepted_versions(conn: &mut DbConnection, user: &UserId, kind: TermsKind
         .select(terms_acceptances::version)
         .load(conn)?)
 }
+
+/// Publishes a new version of a document, effective at `at` (people are
+/// asked to accept it at their next sign-in after that). Versions only grow.
+pub fn publish(conn: &mut DbConnection, doc: &TermsDocument, at: OffsetDateTime) -> StoreResult<()> {
+    diesel::insert_into(terms_documents::table)
+        .values((
+            terms_documents::kind.eq(doc.kind.as_str()),
+            terms_documents::version.eq(doc.version),
+            terms_documents::url.eq(&doc.url),
+            terms_documents::published_at.eq(to_db(at)),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Every acceptance of a person: (kind, version, accepted at), for their data export.
+pub fn acceptances_of(conn: &mut DbConnection, user: &UserId) -> StoreResult<Vec<(String, i32, OffsetDateTime)>> {
+    let rows: Vec<(String, i32, time::PrimitiveDateTime)> = terms_acceptances::table
+        .filter(terms_acceptances::user_id.eq(user.as_str()))
+        .order((terms_acceptances::kind.asc(), terms_acceptances::version.asc()))
+        .select((terms_acceptances::kind, terms_acceptances::version, terms_acceptances::accepted_at))
+        .load(conn)?;
+    Ok(rows.into_iter().map(|(k, v, at)| (k, v, crate::time_conv::from_db(at))).collect())
+}

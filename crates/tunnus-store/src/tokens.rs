@@ -23,6 +23,32 @@ pub fn insert(conn: &mut DbConnection, hash: &TokenHash, token: &ActionToken) ->
     Ok(())
 }
 
+/// Stores a confirm-email-change link together with the address it confirms.
+pub fn insert_email_change(
+    conn: &mut DbConnection,
+    hash: &TokenHash,
+    token: &ActionToken,
+    new_email: &tunnus_core::Email,
+) -> StoreResult<()> {
+    insert(conn, hash, token)?;
+    diesel::update(action_tokens::table.find(hash.as_str()))
+        .set(action_tokens::new_email.eq(new_email.as_str()))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// The address a confirm-email-change link confirms.
+pub fn new_email_of(conn: &mut DbConnection, hash: &TokenHash) -> StoreResult<Option<tunnus_core::Email>> {
+    let row: Option<Option<String>> =
+        action_tokens::table.find(hash.as_str()).select(action_tokens::new_email).first(conn).optional()?;
+    Ok(row.flatten().map(tunnus_core::Email::from_trusted))
+}
+
+/// Removes every link of a person (account deletion).
+pub fn delete_for_user(conn: &mut DbConnection, user: &UserId) -> StoreResult<usize> {
+    Ok(diesel::delete(action_tokens::table.filter(action_tokens::user_id.eq(user.as_str()))).execute(conn)?)
+}
+
 pub fn find(conn: &mut DbConnection, hash: &TokenHash) -> StoreResult<Option<ActionToken>> {
     let row: Option<(
         String,

@@ -164,3 +164,55 @@ pub fn set_preferred_language(
         .execute(conn)?;
     Ok(())
 }
+
+/// The optional details of a profile: (job title, phone).
+pub fn details(conn: &mut DbConnection, id: &UserId) -> StoreResult<(Option<String>, Option<String>)> {
+    Ok(users::table
+        .find(id.as_str())
+        .select((users::job_title, users::phone))
+        .first(conn)
+        .optional()?
+        .unwrap_or((None, None)))
+}
+
+/// Stores edited profile details.
+pub fn set_details(
+    conn: &mut DbConnection,
+    id: &UserId,
+    details: &tunnus_core::profile::Details,
+    now: OffsetDateTime,
+) -> StoreResult<()> {
+    let n = diesel::update(users::table.find(id.as_str()))
+        .set((
+            users::given_name.eq(&details.given_name),
+            users::family_name.eq(&details.family_name),
+            users::country.eq(details.country.code()),
+            users::job_title.eq(details.job_title.as_deref()),
+            users::phone.eq(details.phone.as_deref()),
+            users::updated_at.eq(to_db(now)),
+        ))
+        .execute(conn)?;
+    if n == 0 {
+        return Err(StoreError::new(crate::StoreErrorKind::NotFound, "no such user"));
+    }
+    Ok(())
+}
+
+/// Replaces a person's address. A taken address is a `Conflict` (the
+/// unique index decides, so two confirmations racing for one address cannot
+/// both win).
+pub fn change_email(conn: &mut DbConnection, id: &UserId, email: &Email, now: OffsetDateTime) -> StoreResult<()> {
+    let n = diesel::update(users::table.find(id.as_str()))
+        .set((users::email.eq(email.as_str()), users::updated_at.eq(to_db(now))))
+        .execute(conn)?;
+    if n == 0 {
+        return Err(StoreError::new(crate::StoreErrorKind::NotFound, "no such user"));
+    }
+    Ok(())
+}
+
+/// Deletes an identity row. Rows that refer to it must be gone first (the
+/// caller's transaction removes them); returns whether it existed.
+pub fn delete(conn: &mut DbConnection, id: &UserId) -> StoreResult<bool> {
+    Ok(diesel::delete(users::table.find(id.as_str())).execute(conn)? > 0)
+}

@@ -127,7 +127,7 @@ async fn sign_in(
     }
 }
 
-fn countries() -> Vec<(&'static str, &'static str)> {
+pub(crate) fn countries() -> Vec<(&'static str, &'static str)> {
     Country::all().into_iter().map(|c| (c.code(), c.name())).collect()
 }
 

@@ -41,7 +41,18 @@ async fn admin_of(req: &HttpRequest, state: &AppState, org: &str) -> Result<tunn
     Ok(user)
 }
 
-async fn index(req: HttpRequest, state: web::Data<AppState>, csrf: Csrf) -> Result<HttpResponse, AppError> {
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct NoticeQuery {
+    notice: String,
+}
+
+async fn index(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    csrf: Csrf,
+    query: web::Query<NoticeQuery>,
+) -> Result<HttpResponse, AppError> {
     let Some(user) = admin_user(&req, &state).await? else {
         return Ok(login_redirect("/admin"));
     };
@@ -52,7 +63,16 @@ async fn index(req: HttpRequest, state: web::Data<AppState>, csrf: Csrf) -> Resu
     if organizations.is_empty() && !platform {
         return Err(AppError::Forbidden);
     }
-    html(&AdminIndexPage { tr: tr(&req), nav: nav(Some(&user), &csrf), organizations, platform })
+    let tr = tr(&req);
+    let notice = super::admin_platform::notice_key(&query.notice).map(|k| tr.t(k));
+    html(&AdminIndexPage {
+        tr,
+        nav: nav(Some(&user), &csrf),
+        organizations,
+        platform,
+        csrf: csrf.token().to_owned(),
+        notice,
+    })
 }
 
 #[derive(Deserialize, Default)]
@@ -61,6 +81,7 @@ struct OrgQuery {
     id: String,
     q: String,
     page: i64,
+    notice: String,
 }
 
 async fn organization(
@@ -79,22 +100,33 @@ async fn organization(
         (query.id.clone(), query.q.chars().take(100).collect::<String>(), query.page.clamp(0, 100_000));
     let s = search.clone();
     let now = state.clock.now();
-    let (org, members, groups, pending, licenses) = state
+    let uid = user.id.to_string();
+    let (org, members, groups, pending, licenses, catalogue) = state
         .db
         .read(move |c| {
+            let catalogue = if orgs::is_platform_admin(c, &uid)? {
+                Some(orgs::entitlement_catalogue(c)?.into_iter().map(|(name, _, _)| name).collect())
+            } else {
+                None
+            };
             Ok((
                 orgs::find_org(c, &id)?,
                 orgs::members(c, &id, &s, page * PAGE_SIZE, PAGE_SIZE + 1)?,
                 orgs::groups_of(c, &id)?,
                 tunnus_store::invitations::pending_for_org(c, &id, now)?,
                 orgs::licenses_of(c, &id)?,
+                catalogue,
             ))
         })
         .await?;
     let Some((org_id, org_name)) = org else { return Err(AppError::NotFound) };
     let has_more = members.len() as i64 > PAGE_SIZE;
+    let tr = tr(&req);
+    let notice = super::admin_platform::notice_key(&query.notice).map(|k| tr.t(k));
     html(&AdminOrgPage {
-        tr: tr(&req),
+        tr,
+        notice,
+        catalogue,
         nav: nav(Some(&user), &csrf),
         csrf: csrf.token().to_owned(),
         org_id,

@@ -124,6 +124,19 @@ async fn proceed(
         Ok(d) => d,
         Err(e) => return authorize_error(req, csrf, e),
     };
+    // New terms or privacy versions are accepted before any service is
+    // entered — silent SSO included; the request resumes afterwards.
+    if let (Decision::Consent(_) | Decision::Issue, Some((_, user))) = (&decision, &signed)
+        && !crate::services::terms::outstanding(state, user).await?.is_empty()
+    {
+        if request.prompt.none {
+            state.ephemeral.delete(&pending_key(id)).await?;
+            return respond(&state.provider.interaction_required(&request, "new terms must be accepted"));
+        }
+        let next = format!("/authorize/continue?id={id}");
+        let q = url::form_urlencoded::Serializer::new(String::new()).append_pair("next", &next).finish();
+        return Ok(HttpResponse::SeeOther().insert_header(("Location", format!("/terms/accept?{q}"))).finish());
+    }
     match decision {
         Decision::Login => {
             let next = format!("/authorize/continue?id={id}");

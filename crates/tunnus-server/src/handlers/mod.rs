@@ -3,12 +3,16 @@
 pub mod account;
 pub mod admin;
 pub mod admin_api;
+pub mod admin_platform;
 pub mod authorize;
 pub mod device;
+pub mod invitations;
 pub mod oidc;
 pub mod password;
 pub mod profile;
+pub mod profile_account;
 pub mod system;
+pub mod terms;
 
 use actix_web::cookie::{Cookie, SameSite, time::Duration as CookieDuration};
 use actix_web::{HttpMessage as _, HttpRequest, HttpResponse, web};
@@ -91,13 +95,17 @@ pub fn safe_next(next: &str) -> String {
 pub fn configure(cfg: &mut web::ServiceConfig) {
     account::configure(cfg);
     admin::configure(cfg);
+    admin_platform::configure(cfg);
     admin_api::configure(cfg);
     authorize::configure(cfg);
     device::configure(cfg);
+    invitations::configure(cfg);
     oidc::configure(cfg);
     password::configure(cfg);
     profile::configure(cfg);
+    profile_account::configure(cfg);
     system::configure(cfg);
+    terms::configure(cfg);
 }
 
 #[cfg(test)]

@@ -79,13 +79,6 @@ pub struct TokenQuery {
     token: String,
 }
 
-fn action_path(purpose: ActionPurpose) -> &'static str {
-    match purpose {
-        ActionPurpose::SetPassword => "/password/set",
-        ActionPurpose::ResetPassword => "/password/reset",
-    }
-}
-
 fn link_invalid(req: &HttpRequest, csrf: &Csrf, problem: LinkProblem) -> Result<HttpResponse, AppError> {
     let tr = tr(req);
     let status = match problem {
@@ -118,7 +111,7 @@ fn set_form(
         tr,
         nav: nav(None, csrf),
         csrf: csrf.token().to_owned(),
-        action: action_path(purpose),
+        action: crate::services::accounts::link_path(purpose),
         token: token.to_owned(),
         intro: tr.t_with("set-password-intro", &[("email", email)]),
         rules: state.config.password_policy.rules().iter().map(|r| pages::password_rule(&tr, r)).collect(),

@@ -1,46 +1,87 @@
-//! The profile page (organizations, groups, licenses, invitations) and
-//! answering invitations from it or from the emailed link.
+//! The profile page: personal details, the Company and other memberships,
+//! groups, licenses, invitations, active sessions, and the way to the
+//! account's own actions (address change, data download, deletion — in
+//! `profile_account`).
 
-use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 use tunnus_core::access::MembershipKind;
-use tunnus_core::invitation::{InvitationKind, InvitationStatus};
-use tunnus_store::invitations::Invitation;
+use tunnus_core::profile::DetailsInput;
+use tunnus_core::{User, session::SsoSession};
 use tunnus_store::orgs;
 
-use super::{login_redirect, nav, origin, signed_in, tr};
+use super::{account::countries, login_redirect, nav, origin, signed_in, tr};
 use crate::error::AppError;
 use crate::http::csrf::Csrf;
-use crate::pages::{InvitationPage, InvitationView, MessagePage, ProfilePage, html, html_status};
-use crate::services::invitations::{self, Answer};
+use crate::pages::{ProfileDetails, ProfilePage, SessionView, field_problem, html_status};
+use crate::services::{invitations, profile as profile_service, sessions, terms};
 use crate::state::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/profile", web::get().to(profile))
-        .route("/invite", web::get().to(invitation_link))
-        .route("/invite/answer", web::post().to(answer))
+        .route("/profile/details", web::post().to(details))
+        .route("/profile/sessions/end", web::post().to(end_session))
         .route("/profile/leave", web::post().to(leave))
         .route("/profile/language", web::post().to(language));
 }
 
-fn view(tr: &tunnus_i18n::Tr, inv: &Invitation) -> InvitationView {
-    let org = inv.organization_name.as_str();
-    let text = match inv.kind {
-        InvitationKind::Internal => tr.t_with("invitation-internal", &[("org", org)]),
-        InvitationKind::External => tr.t_with("invitation-external", &[("org", org)]),
-        InvitationKind::Group => {
-            tr.t_with("invitation-group", &[("org", org), ("group", inv.group_name.as_deref().unwrap_or(""))])
-        }
-    };
-    InvitationView { id: inv.id.clone(), title: tr.t_with("invitation-title", &[("org", org)]), text }
+/// What the last action on the page left to say.
+#[derive(Default)]
+pub struct Feedback {
+    /// Edited details as typed, with their problems (shown instead of the stored ones).
+    pub details: Option<(DetailsInput, Vec<String>)>,
+    pub email_problem: Option<String>,
+    pub delete_problem: Option<String>,
+    /// A confirmation line at the top ("Saved", "Link sent to …").
+    pub notice: Option<String>,
 }
 
 async fn profile(req: HttpRequest, state: web::Data<AppState>, csrf: Csrf) -> Result<HttpResponse, AppError> {
-    let Some((_, user)) = signed_in(&req, &state).await? else {
+    let Some((session, user)) = signed_in(&req, &state).await? else {
         return Ok(login_redirect("/profile"));
     };
-    let tr = tr(&req);
+    if !terms::outstanding(&state, &user).await?.is_empty() {
+        return Ok(HttpResponse::SeeOther().insert_header(("Location", "/terms/accept?next=/profile")).finish());
+    }
+    let notice = match req.query_string() {
+        "saved=1" => Some(tr(&req).t("profile-saved")),
+        "ended=1" => Some(tr(&req).t("profile-session-ended")),
+        _ => None,
+    };
+    show(&req, &state, &csrf, &session, &user, Feedback { notice, ..Feedback::default() }).await
+}
+
+/// A short, readable name for a browser from its User-Agent.
+fn device_name(user_agent: &str) -> String {
+    let browser =
+        ["Edg/", "Firefox/", "Chrome/", "Safari/"].iter().find(|m| user_agent.contains(*m)).map(|m| match *m {
+            "Edg/" => "Edge",
+            "Firefox/" => "Firefox",
+            "Chrome/" => "Chrome",
+            _ => "Safari",
+        });
+    let system =
+        [("Windows", "Windows"), ("Android", "Android"), ("iPhone", "iOS"), ("Mac OS", "macOS"), ("Linux", "Linux")]
+            .iter()
+            .find(|(m, _)| user_agent.contains(m))
+            .map(|(_, n)| *n);
+    match (browser, system) {
+        (Some(b), Some(s)) => format!("{b} · {s}"),
+        (Some(b), None) => b.to_owned(),
+        _ => user_agent.chars().take(60).collect(),
+    }
+}
+
+/// Renders the profile page for `user` (whose browser holds `current`).
+pub async fn show(
+    req: &HttpRequest,
+    state: &AppState,
+    csrf: &Csrf,
+    current: &SsoSession,
+    user: &User,
+    feedback: Feedback,
+) -> Result<HttpResponse, AppError> {
+    let tr = tr(req);
     let rights = state.provider.access_rights(user.id.as_str()).await?;
     let uid = user.id.to_string();
     let (facts, administered, platform_admin) = state
@@ -60,174 +101,178 @@ async fn profile(req: HttpRequest, state: web::Data<AppState>, csrf: Csrf) -> Re
         .filter(|m| m.kind == MembershipKind::External)
         .map(|m| (m.org_id.clone(), m.org_name.clone()))
         .collect();
-    let invitations = invitations::pending_for(&state, &user).await?.iter().map(|i| view(&tr, i)).collect();
-    html(&ProfilePage {
-        tr,
-        nav: nav(Some(&user), &csrf),
-        csrf: csrf.token().to_owned(),
-        name: user.display_name(),
-        email: user.email.to_string(),
-        company,
-        external,
-        groups: rights.groups.clone(),
-        licenses: rights.entitlements.iter().cloned().collect(),
-        invitations,
-        admin: platform_admin || !administered.is_empty(),
-        languages: tunnus_i18n::Lang::ALL.iter().map(|l| (l.tag(), tunnus_i18n::Tr::new(*l).t("lang-name"))).collect(),
-        preferred: user.preferred_language.clone().unwrap_or_else(|| "en".into()),
-    })
-}
-
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct TokenQuery {
-    token: String,
-}
-
-fn status_text(tr: &tunnus_i18n::Tr, s: InvitationStatus) -> String {
-    tr.t(match s {
-        InvitationStatus::Expired => "invitation-status-expired",
-        InvitationStatus::Accepted => "invitation-status-accepted",
-        InvitationStatus::Declined => "invitation-status-declined",
-        InvitationStatus::Revoked | InvitationStatus::Pending => "invitation-status-revoked",
-    })
-}
-
-/// The emailed link: sign in first, then see what is being accepted.
-async fn invitation_link(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    csrf: Csrf,
-    q: web::Query<TokenQuery>,
-) -> Result<HttpResponse, AppError> {
-    let Some(inv) = invitations::by_token(&state, &q.token).await? else {
-        return Err(AppError::NotFound);
+    let invitations =
+        invitations::pending_for(state, user).await?.iter().map(|i| super::invitations::view(&tr, i)).collect();
+    let (job_title, phone) = profile_service::details(state, user).await?;
+    let (values, details_problems) = match feedback.details {
+        Some((input, problems)) => (input, problems),
+        None => (
+            DetailsInput {
+                given_name: user.given_name.clone(),
+                family_name: user.family_name.clone(),
+                country: user.country.code().to_owned(),
+                job_title: job_title.unwrap_or_default(),
+                phone: phone.unwrap_or_default(),
+            },
+            Vec::new(),
+        ),
     };
-    let Some((_, user)) = signed_in(&req, &state).await? else {
-        return Ok(login_redirect(&format!("/invite?token={}", q.token)));
+    let sessions = sessions::list(state, &user.id)
+        .await?
+        .into_iter()
+        .map(|s| SessionView {
+            current: s.sid == current.sid,
+            device: device_name(&s.user_agent),
+            ip: s.ip.clone(),
+            last_seen: s.last_seen.format(&time::format_description::well_known::Rfc3339).unwrap_or_default(),
+            sid: s.sid,
+        })
+        .collect();
+    let status = if details_problems.is_empty() && feedback.email_problem.is_none() && feedback.delete_problem.is_none()
+    {
+        actix_web::http::StatusCode::OK
+    } else {
+        actix_web::http::StatusCode::UNPROCESSABLE_ENTITY
     };
-    let tr = tr(&req);
-    if inv.email != user.email.as_str() {
-        let body = tr.t_with("invitation-wrong-account", &[("invited", &inv.email), ("current", user.email.as_str())]);
-        return message(
-            &req,
-            &csrf,
-            &user,
-            StatusCode::FORBIDDEN,
-            tr.t_with("invitation-title", &[("org", &inv.organization_name)]),
-            body,
-        );
-    }
-    let status = invitations::status_now(&inv, state.clock.now());
-    if status != InvitationStatus::Pending {
-        let body = tr.t_with("invitation-unusable", &[("status", &status_text(&tr, status))]);
-        return message(
-            &req,
-            &csrf,
-            &user,
-            StatusCode::GONE,
-            tr.t_with("invitation-title", &[("org", &inv.organization_name)]),
-            body,
-        );
-    }
-    let uid = user.id.to_string();
-    let current = state.db.read(move |c| orgs::internal_org_of(c, &uid)).await?;
-    let leaving =
-        current.filter(|(id, _)| inv.kind == InvitationKind::Internal && *id != inv.organization_id).map(|(_, n)| n);
-    html(&InvitationPage {
-        tr,
-        nav: nav(Some(&user), &csrf),
-        csrf: csrf.token().to_owned(),
-        invitation: view(&tr, &inv),
-        leave_warning: leaving.as_ref().map(|n| tr.t_with("invitation-leave-warning", &[("current", n)])),
-        confirm_label: leaving
-            .as_ref()
-            .map(|n| tr.t_with("invitation-confirm-leave", &[("current", n)]))
-            .unwrap_or_default(),
-        problem: None,
-    })
-}
-
-fn message(
-    req: &HttpRequest,
-    csrf: &Csrf,
-    user: &tunnus_core::User,
-    status: StatusCode,
-    title: String,
-    body: String,
-) -> Result<HttpResponse, AppError> {
-    let tr = tr(req);
     html_status(
         status,
-        &MessagePage {
+        &ProfilePage {
             tr,
             nav: nav(Some(user), csrf),
-            title,
-            body,
-            link: Some(("/profile".into(), tr.t("profile-title"))),
+            csrf: csrf.token().to_owned(),
+            name: user.display_name(),
+            email: user.email.to_string(),
+            details: ProfileDetails {
+                given_name: values.given_name,
+                family_name: values.family_name,
+                country: values.country,
+                job_title: values.job_title,
+                phone: values.phone,
+            },
+            countries: countries(),
+            details_problems,
+            email_problem: feedback.email_problem,
+            delete_problem: feedback.delete_problem,
+            notice: feedback.notice,
+            sessions,
+            company,
+            external,
+            groups: rights.groups.clone(),
+            licenses: rights.entitlements.iter().cloned().collect(),
+            invitations,
+            admin: platform_admin || !administered.is_empty(),
+            languages: tunnus_i18n::Lang::ALL
+                .iter()
+                .map(|l| (l.tag(), tunnus_i18n::Tr::new(*l).t("lang-name")))
+                .collect(),
+            preferred: user.preferred_language.clone().unwrap_or_else(|| "en".into()),
         },
     )
 }
 
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct AnswerForm {
-    csrf: String,
-    id: String,
-    decision: String,
-    confirm_leave: Option<String>,
+fn see_profile(query: &str) -> HttpResponse {
+    HttpResponse::SeeOther().insert_header(("Location", format!("/profile?{query}"))).finish()
 }
 
-async fn answer(
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct DetailsForm {
+    csrf: String,
+    given_name: String,
+    family_name: String,
+    country: String,
+    job_title: String,
+    phone: String,
+}
+
+async fn details(
     req: HttpRequest,
     state: web::Data<AppState>,
     csrf: Csrf,
-    form: web::Form<AnswerForm>,
+    form: web::Form<DetailsForm>,
 ) -> Result<HttpResponse, AppError> {
     csrf.verify(&form.csrf)?;
-    let Some((_, user)) = signed_in(&req, &state).await? else {
+    let Some((session, user)) = signed_in(&req, &state).await? else {
         return Ok(login_redirect("/profile"));
     };
-    let tr = tr(&req);
-    let accept = form.decision == "accept";
-    let (outcome, inv) =
-        invitations::answer(&state, &user, &form.id, accept, form.confirm_leave.is_some(), origin(&req, &state))
-            .await?;
-    let org = inv.as_ref().map(|i| i.organization_name.clone()).unwrap_or_default();
-    let title = tr.t_with("invitation-title", &[("org", &org)]);
-    match outcome {
-        Answer::Accepted => {
-            message(&req, &csrf, &user, StatusCode::OK, title, tr.t_with("invitation-accepted", &[("org", &org)]))
-        }
-        Answer::Declined => {
-            message(&req, &csrf, &user, StatusCode::OK, title, tr.t_with("invitation-declined", &[("org", &org)]))
-        }
-        Answer::WrongAccount => {
-            let invited = inv.map(|i| i.email).unwrap_or_default();
-            let body =
-                tr.t_with("invitation-wrong-account", &[("invited", &invited), ("current", user.email.as_str())]);
-            message(&req, &csrf, &user, StatusCode::FORBIDDEN, title, body)
-        }
-        Answer::Unusable(status) => {
-            let body = tr.t_with("invitation-unusable", &[("status", &status_text(&tr, status))]);
-            message(&req, &csrf, &user, StatusCode::GONE, title, body)
-        }
-        Answer::MustConfirmLeaving(current) => {
-            let Some(inv) = inv else { return Err(AppError::NotFound) };
-            html_status(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                &InvitationPage {
-                    tr,
-                    nav: nav(Some(&user), &csrf),
-                    csrf: csrf.token().to_owned(),
-                    invitation: view(&tr, &inv),
-                    leave_warning: Some(tr.t_with("invitation-leave-warning", &[("current", &current)])),
-                    confirm_label: tr.t_with("invitation-confirm-leave", &[("current", &current)]),
-                    problem: Some(tr.t_with("invitation-must-confirm", &[("current", &current)])),
-                },
+    let form = form.into_inner();
+    let input = DetailsInput {
+        given_name: form.given_name,
+        family_name: form.family_name,
+        country: form.country,
+        job_title: form.job_title,
+        phone: form.phone,
+    };
+    match profile_service::update_details(&state, &user, &input, origin(&req, &state)).await? {
+        Ok(()) => Ok(see_profile("saved=1")),
+        Err(problems) => {
+            let tr = tr(&req);
+            let problems = problems.iter().map(|p| field_problem(&tr, p)).collect();
+            show(
+                &req,
+                &state,
+                &csrf,
+                &session,
+                &user,
+                Feedback { details: Some((input, problems)), ..Feedback::default() },
             )
+            .await
         }
     }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct EndSessionForm {
+    csrf: String,
+    /// A session's public id, or `all`: every session, this browser's included.
+    sid: String,
+}
+
+/// "Sign out" next to a session, or "Sign out everywhere" (`sid=all`).
+async fn end_session(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    csrf: Csrf,
+    form: web::Form<EndSessionForm>,
+) -> Result<HttpResponse, AppError> {
+    csrf.verify(&form.csrf)?;
+    let Some((session, user)) = signed_in(&req, &state).await? else {
+        return Ok(login_redirect("/profile"));
+    };
+    let origin = origin(&req, &state);
+    let (uid, now) = (user.id.to_string(), state.clock.now());
+    if form.sid == "all" {
+        let ended = sessions::end_all(&state, &user.id).await?;
+        let detail = serde_json::json!({ "sessions": ended });
+        state
+            .db
+            .write(move |c| {
+                crate::services::audit::record(c, "sessions.ended_everywhere", Some(&uid), &origin, detail, now)
+            })
+            .await?;
+        return Ok(HttpResponse::SeeOther()
+            .cookie(super::removal_cookie(&state))
+            .insert_header(("Location", "/login"))
+            .finish());
+    }
+    if !sessions::end_by_sid(&state, &user.id, &form.sid).await? {
+        return Err(AppError::NotFound);
+    }
+    let detail = serde_json::json!({ "sid": form.sid });
+    state
+        .db
+        .write(move |c| {
+            crate::services::audit::record(c, "session.ended_from_profile", Some(&uid), &origin, detail, now)
+        })
+        .await?;
+    if form.sid == session.sid {
+        return Ok(HttpResponse::SeeOther()
+            .cookie(super::removal_cookie(&state))
+            .insert_header(("Location", "/login"))
+            .finish());
+    }
+    Ok(see_profile("ended=1"))
 }
 
 #[derive(Deserialize, Default)]

@@ -49,22 +49,24 @@ pub enum SignInError {
     Refused(SignInRefusal),
 }
 
-fn link_path(purpose: ActionPurpose) -> &'static str {
+pub(crate) fn link_path(purpose: ActionPurpose) -> &'static str {
     match purpose {
         ActionPurpose::SetPassword => "/password/set",
         ActionPurpose::ResetPassword => "/password/reset",
+        ActionPurpose::ConfirmEmailChange => "/profile/email/confirm",
     }
 }
 
-fn link_hours(state: &AppState, purpose: ActionPurpose) -> i64 {
+pub(crate) fn link_hours(state: &AppState, purpose: ActionPurpose) -> i64 {
     match purpose {
         ActionPurpose::SetPassword => state.config.links.set_password_hours,
         ActionPurpose::ResetPassword => state.config.links.reset_password_hours,
+        ActionPurpose::ConfirmEmailChange => state.config.links.confirm_email_change_hours,
     }
 }
 
 /// Emails go out in the person's preferred language when they have one.
-fn preferred_tr(user: &User, fallback: &Tr) -> Tr {
+pub(crate) fn preferred_tr(user: &User, fallback: &Tr) -> Tr {
     user.preferred_language.as_deref().and_then(tunnus_i18n::Lang::from_tag).map_or(*fallback, Tr::new)
 }
 
@@ -94,6 +96,7 @@ fn issue_link(
     let kind = match purpose {
         ActionPurpose::SetPassword => ActionEmailKind::SetPassword,
         ActionPurpose::ResetPassword => ActionEmailKind::ResetPassword,
+        ActionPurpose::ConfirmEmailChange => ActionEmailKind::ConfirmEmailChange,
     };
     let email = ActionEmail {
         kind,

@@ -8,5 +8,7 @@ pub mod backchannel;
 pub mod clients;
 pub mod invitations;
 pub mod orgs;
+pub mod profile;
 pub mod sessions;
+pub mod terms;
 pub mod throttle;

@@ -298,6 +298,35 @@ pub async fn add_to_group(db: &Db, org: &str, group: &str, email_address: &str) 
     .await
 }
 
+/// A group of an organization (both by id) and its members' addresses.
+pub async fn group_members(db: &Db, org_id: &str, group_id: &str) -> Result<(String, Vec<String>), OrgError> {
+    let (org_id, group_id) = (org_id.to_owned(), group_id.to_owned());
+    read(db, move |c| {
+        let name = orgs::group_in(c, &org_id, &group_id)?
+            .ok_or_else(|| OrgError::NotFound("this organization has no group with that id".into()))?;
+        Ok((name, orgs::group_member_emails(c, &group_id)?))
+    })
+    .await
+}
+
+/// Takes a person out of a group (organization and group by id); the
+/// organization membership stays.
+pub async fn remove_from_group(db: &Db, org_id: &str, group_id: &str, email_address: &str) -> Result<(), OrgError> {
+    let address = email(email_address)?;
+    let (org_id, group_id) = (org_id.to_owned(), group_id.to_owned());
+    transaction(db, move |c| {
+        let name = orgs::group_in(c, &org_id, &group_id)?
+            .ok_or_else(|| OrgError::NotFound("this organization has no group with that id".into()))?;
+        let user = resolve_user(c, &address)?;
+        if orgs::remove_group_member(c, &group_id, user.id.as_str())? {
+            Ok(())
+        } else {
+            Err(OrgError::NotFound(format!("{address} is not in the group {name}")))
+        }
+    })
+    .await
+}
+
 /// Adds an entitlement to the catalogue, or changes its description and
 /// whether it is online content. Returns whether it was new.
 pub async fn define_entitlement(db: &Db, name: &str, description: &str, content: bool) -> Result<bool, OrgError> {

@@ -186,6 +186,42 @@ pub fn authenticated(session: &SsoSession) -> tunnus_oidc::provider::Authenticat
     }
 }
 
+/// A person's live sessions, newest sign-in first. Index entries of
+/// sessions that ended on their own (idle, absolute limit) are pruned.
+pub async fn list(state: &AppState, user: &UserId) -> Result<Vec<SsoSession>, AppError> {
+    let index = index_key(user);
+    let now = state.clock.now();
+    let mut live = Vec::new();
+    for hash in state.ephemeral.set_members(&index).await? {
+        let raw = state.ephemeral.get(&session_key(&TokenHash::from_stored(hash.clone()))).await?;
+        match raw.and_then(|r| serde_json::from_str::<SsoSession>(&r).ok()) {
+            Some(s) if s.is_live(now, state.session_lifetime()) && &s.user_id == user => live.push(s),
+            _ => state.ephemeral.set_remove(&index, &hash).await?,
+        }
+    }
+    live.sort_by(|a, b| b.auth_time.cmp(&a.auth_time).then_with(|| a.sid.cmp(&b.sid)));
+    Ok(live)
+}
+
+/// Ends one of a person's sessions, named by its public `sid` (the profile's
+/// "Sign out" next to a session). Returns whether there was such a session.
+pub async fn end_by_sid(state: &AppState, user: &UserId, sid: &str) -> Result<bool, AppError> {
+    let index = index_key(user);
+    for hash in state.ephemeral.set_members(&index).await? {
+        let key = session_key(&TokenHash::from_stored(hash.clone()));
+        let Some(raw) = state.ephemeral.get(&key).await? else { continue };
+        let Ok(session) = serde_json::from_str::<SsoSession>(&raw) else { continue };
+        if session.sid == sid && &session.user_id == user {
+            if state.ephemeral.take(&key).await?.is_some() {
+                state.ephemeral.set_remove(&index, &hash).await?;
+                after_end(state, &session).await?;
+            }
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
 /// Ends every session of a person (after a password reset).
 pub async fn end_all(state: &AppState, user: &UserId) -> Result<usize, AppError> {
     let index = index_key(user);

@@ -234,3 +234,154 @@ async fn admin_api_authorization_matrix() {
     let plain_user = user_token(&app, "plain@example.com").await;
     assert_eq!(call(&app, get, "/organizations", Some(&plain_user), None).await.0, StatusCode::FORBIDDEN);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admin_api_groups_licenses_and_clients() {
+    let app = TestApp::start(Backend::Sqlite, |_| {}).await.unwrap();
+    let (get, post, delete) = (reqwest::Method::GET, reqwest::Method::POST, reqwest::Method::DELETE);
+    let admin = client_token(&app, "automation", &["admin"]).await;
+    let (_, acme) = call(&app, post.clone(), "/organizations", Some(&admin), Some(json!({"name": "Acme"}))).await;
+    let acme = acme["id"].as_str().unwrap().to_owned();
+    let (_, beta) = call(&app, post.clone(), "/organizations", Some(&admin), Some(json!({"name": "Beta"}))).await;
+    let beta = beta["id"].as_str().unwrap().to_owned();
+    for (email, org, role) in [("boss@example.com", &acme, "admin"), ("worker@example.com", &acme, "member")] {
+        verified_account(&app, email).await;
+        let body = json!({"email": email, "membership": "internal", "role": role});
+        let (status, _) =
+            call(&app, post.clone(), &format!("/organizations/{org}/members"), Some(&admin), Some(body)).await;
+        assert_eq!(status, StatusCode::CREATED);
+    }
+    let boss = user_token(&app, "boss@example.com").await;
+
+    // Groups: an org admin creates and lists them in their organization only.
+    let (status, group) = call(
+        &app,
+        post.clone(),
+        &format!("/organizations/{acme}/groups"),
+        Some(&boss),
+        Some(json!({"name": "Design"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{group}");
+    let group_id = group["id"].as_str().unwrap().to_owned();
+    let (status, body) =
+        call(&app, post.clone(), &format!("/organizations/{acme}/groups"), Some(&boss), Some(json!({"name": " "})))
+            .await;
+    assert_eq!((status, body["error"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_request")));
+    let (status, body) = call(
+        &app,
+        post.clone(),
+        &format!("/organizations/{acme}/groups"),
+        Some(&boss),
+        Some(json!({"name": "x".repeat(101)})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(
+        call(&app, post.clone(), &format!("/organizations/{beta}/groups"), Some(&boss), Some(json!({"name": "Spy"})))
+            .await
+            .0,
+        StatusCode::FORBIDDEN
+    );
+    let (_, groups) = call(&app, get.clone(), &format!("/organizations/{acme}/groups"), Some(&boss), None).await;
+    assert_eq!(groups, json!([{"id": group_id, "name": "Design"}]));
+    // Joining a group is by invitation; the person accepts, then the admin sees and removes them.
+    let (status, report) = call(
+        &app,
+        post.clone(),
+        &format!("/organizations/{acme}/invitations"),
+        Some(&boss),
+        Some(json!({"emails": "worker@example.com", "kind": "group", "group_id": group_id})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    let invitation = app
+        .state()
+        .db
+        .read(|c| {
+            tunnus_store::invitations::pending_for_email(c, "worker@example.com", time::OffsetDateTime::now_utc())
+        })
+        .await
+        .unwrap()
+        .remove(0);
+    let b = app.browser();
+    crate::support::sign_in(&b, "worker@example.com", crate::support::GOOD_PASSWORD).await;
+    let profile = b.get("/profile").await;
+    let answer =
+        b.post("/invite/answer", &[("csrf", &profile.csrf()), ("id", &invitation.id), ("decision", "accept")]).await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+    let members_path = format!("/organizations/{acme}/groups/{group_id}/members");
+    let (status, members) = call(&app, get.clone(), &members_path, Some(&boss), None).await;
+    assert_eq!((status, members), (StatusCode::OK, json!(["worker@example.com"])));
+    assert_eq!(
+        call(&app, get.clone(), &format!("/organizations/{beta}/groups/{group_id}/members"), Some(&boss), None).await.0,
+        StatusCode::FORBIDDEN
+    );
+    let (status, body) =
+        call(&app, get.clone(), &format!("/organizations/{acme}/groups/nope/members"), Some(&boss), None).await;
+    assert_eq!((status, body["error"].as_str()), (StatusCode::NOT_FOUND, Some("not_found")));
+    assert_eq!(
+        call(&app, delete.clone(), &format!("{members_path}/WORKER@example.com"), Some(&boss), None).await.0,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        call(&app, delete.clone(), &format!("{members_path}/worker@example.com"), Some(&boss), None).await.0,
+        StatusCode::NOT_FOUND,
+        "already out"
+    );
+    assert_eq!(
+        call(&app, delete.clone(), &format!("{members_path}/not-an-address"), Some(&boss), None).await.0,
+        StatusCode::BAD_REQUEST
+    );
+
+    // Licenses: platform grants (to the organization or one of its groups) and ends; the org admin reads.
+    let licenses = format!("/organizations/{acme}/licenses");
+    let body = json!({"entitlement": "warehouse:premium", "valid_until": "2099-01-01T00:00:00Z"});
+    assert_eq!(call(&app, post.clone(), &licenses, Some(&admin), Some(body)).await.0, StatusCode::CREATED);
+    let body = json!({"entitlement": "campus", "group": "Design"});
+    assert_eq!(call(&app, post.clone(), &licenses, Some(&admin), Some(body)).await.0, StatusCode::CREATED);
+    let body = json!({"entitlement": "campus", "group": "No such group"});
+    assert_eq!(call(&app, post.clone(), &licenses, Some(&admin), Some(body)).await.0, StatusCode::NOT_FOUND);
+    let body = json!({"entitlement": "campus", "valid_until": "tomorrow"});
+    assert_eq!(call(&app, post.clone(), &licenses, Some(&admin), Some(body)).await.0, StatusCode::BAD_REQUEST);
+    let (status, listed) = call(&app, get.clone(), &licenses, Some(&boss), None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(listed[0]["entitlement"], "warehouse:premium");
+    assert_eq!(listed[0]["valid_until"], "2099-01-01T00:00:00Z");
+    assert_eq!(listed.as_array().unwrap().len(), 1, "the group's license is not the organization's: {listed}");
+    assert_eq!(
+        call(&app, get.clone(), &format!("/organizations/{beta}/licenses"), Some(&boss), None).await.0,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        call(&app, delete.clone(), &format!("{licenses}/warehouse:premium"), Some(&boss), None).await.0,
+        StatusCode::FORBIDDEN,
+        "organization admins do not end licenses"
+    );
+    assert_eq!(
+        call(&app, delete.clone(), &format!("{licenses}/warehouse:premium"), Some(&admin), None).await.0,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        call(&app, delete.clone(), &format!("{licenses}/warehouse:premium"), Some(&admin), None).await.0,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(call(&app, get.clone(), &licenses, Some(&boss), None).await.1, json!([]));
+
+    // Clients: platform only, never a secret.
+    let (status, clients) = call(&app, get.clone(), "/clients", Some(&admin), None).await;
+    assert_eq!(status, StatusCode::OK);
+    let automation = clients.as_array().unwrap().iter().find(|c| c["client_id"] == "automation").unwrap();
+    assert_eq!(automation["grant_types"], json!(["client_credentials"]));
+    assert!(!clients.to_string().contains("secret"), "{clients}");
+    assert_eq!(call(&app, get.clone(), "/clients", Some(&boss), None).await.0, StatusCode::FORBIDDEN);
+    let (_, doc) = call(&app, get, "/openapi.json", None, None).await;
+    for path in [
+        "/api/admin/v1/organizations/{id}/groups",
+        "/api/admin/v1/organizations/{id}/groups/{group}/members/{email}",
+        "/api/admin/v1/organizations/{id}/licenses/{entitlement}",
+        "/api/admin/v1/clients",
+    ] {
+        assert!(doc["paths"][path].is_object(), "{path} missing from the OpenAPI document");
+    }
+}
