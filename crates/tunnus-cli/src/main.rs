@@ -16,6 +16,7 @@ use tunnus_store::{Db, DbConfig};
 mod clients;
 mod demo;
 mod orgs;
+mod terms;
 
 #[derive(Parser)]
 #[command(name = "tunnus", version, about = "Tunnus — OpenID Connect single sign-on")]
@@ -53,6 +54,9 @@ enum Command {
     /// Inspect identities and grant platform administration.
     #[command(subcommand)]
     User(orgs::UserCommand),
+    /// Publish new versions of the terms of service and privacy policy.
+    #[command(subcommand)]
+    Terms(terms::TermsCommand),
 }
 
 #[derive(Subcommand)]
@@ -98,6 +102,7 @@ fn main() -> ExitCode {
         Command::Org(command) => runtime.block_on(orgs::run_org(&config, command)),
         Command::License(command) => runtime.block_on(orgs::run_license(&config, command)),
         Command::User(command) => runtime.block_on(orgs::run_user(&config, command)),
+        Command::Terms(command) => runtime.block_on(terms::run(&config, command)),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -131,3 +131,47 @@ fn organizations_memberships_groups_and_licenses() {
     assert!(!show.contains("campus") && !show.contains("Designers"), "{show}");
     assert!(show.contains("organization: Beta (external, admin)"), "{show}");
 }
+
+#[test]
+fn terms_versions_only_grow_and_urls_are_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    ok(dir, &["migrate"]);
+    assert!(ok(dir, &["terms", "show"]).contains("terms\tversion 1"));
+    let out = ok(dir, &["terms", "publish", "terms", "--version", "2", "--url", "https://example.com/terms-v2"]);
+    assert!(out.contains("version 2"), "{out}");
+    assert!(ok(dir, &["terms", "show"]).contains("terms\tversion 2\thttps://example.com/terms-v2"));
+    assert!(
+        fails(dir, &["terms", "publish", "terms", "--version", "2", "--url", "/legal/terms"]).contains("not newer")
+    );
+    assert!(
+        fails(dir, &["terms", "publish", "terms", "--version", "1", "--url", "/legal/terms"]).contains("not newer")
+    );
+    for bad in ["http://example.com/t", "//evil.example/t", "javascript:alert(1)", "/a b"] {
+        assert!(
+            fails(dir, &["terms", "publish", "privacy", "--version", "5", "--url", bad]).contains("--url"),
+            "{bad}"
+        );
+    }
+    assert!(
+        fails(dir, &["terms", "publish", "privacy", "--version", "5", "--url", "/p", "--effective", "soon"])
+            .contains("RFC 3339")
+    );
+    // Scheduled for later: not in effect yet, but a smaller version can no longer be published.
+    ok(
+        dir,
+        &[
+            "terms",
+            "publish",
+            "privacy",
+            "--version",
+            "3",
+            "--url",
+            "/legal/privacy",
+            "--effective",
+            "2099-01-01T00:00:00Z",
+        ],
+    );
+    assert!(ok(dir, &["terms", "show"]).contains("privacy\tversion 1"));
+    assert!(fails(dir, &["terms", "publish", "privacy", "--version", "2", "--url", "/p"]).contains("not newer"));
+}

@@ -72,3 +72,11 @@ pub fn acceptances_of(conn: &mut DbConnection, user: &UserId) -> StoreResult<Vec
         .load(conn)?;
     Ok(rows.into_iter().map(|(k, v, at)| (k, v, crate::time_conv::from_db(at))).collect())
 }
+
+/// The highest version of a document ever published (in effect or scheduled).
+pub fn newest_version(conn: &mut DbConnection, kind: TermsKind) -> StoreResult<Option<i32>> {
+    Ok(terms_documents::table
+        .filter(terms_documents::kind.eq(kind.as_str()))
+        .select(diesel::dsl::max(terms_documents::version))
+        .first(conn)?)
+}

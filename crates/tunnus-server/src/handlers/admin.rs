@@ -145,7 +145,8 @@ async fn organization(
                     text.push_str(" (+external)");
                 }
                 if let Some(u) = until {
-                    text.push_str(&format!(" → {}", u.date()));
+                    // Shown as the last day it is valid (the stored end is exclusive).
+                    text.push_str(&format!(" → {}", (u - time::Duration::seconds(1)).date()));
                 }
                 text
             })

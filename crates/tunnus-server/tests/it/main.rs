@@ -6,6 +6,7 @@
 
 mod access;
 mod admin_api;
+mod admin_tool;
 mod bad_input;
 mod browser;
 mod device;
@@ -15,6 +16,8 @@ mod language;
 mod lifecycle;
 mod oidc;
 mod oidc_more;
+mod profile;
 mod replicas;
 mod rp;
 mod support;
+mod terms;
