@@ -24,7 +24,9 @@ pub struct Config {
     /// `postgres://…` for PostgreSQL; unset means SQLite in `data_dir`.
     pub database_url: Option<String>,
     pub database: DatabaseConfig,
-    /// `redis://…` for the short-lived store; unset means the embedded store.
+    /// The short-lived store: `redis://…` (one server), `redis+cluster://h1:p,h2:p`
+    /// (Redis Cluster) or `redis+sentinel://s1:26379,s2:26379/MASTER[/DB]`
+    /// (Sentinel); unset means the embedded store.
     pub redis_url: Option<String>,
     /// Prefix of every Redis key (several deployments can share one Redis).
     pub redis_prefix: String,
@@ -436,6 +438,9 @@ impl Config {
         .any(|v| *v <= 0)
         {
             return Err(ConfigError("oidc: lifetimes must be positive".into()));
+        }
+        if let Some(url) = &self.redis_url {
+            tunnus_store::ephemeral::RedisTarget::parse(url).map_err(|e| ConfigError(format!("redis_url: {e}")))?;
         }
         if self.metrics.token.as_ref().is_some_and(|t| t.trim().len() < 16) {
             return Err(ConfigError("metrics.token must be at least 16 characters".into()));
