@@ -100,8 +100,10 @@ async fn redis_cluster_contract() {
     for i in 0..60 {
         assert_eq!(store.get(&format!("spread-{i}")).await.unwrap(), Some(i.to_string()));
     }
-    let holding =
-        ports.iter().filter(|p| redis_cli(&["-p", &p.to_string(), "DBSIZE"]).trim().parse::<u64>().unwrap() > 0).count();
+    let holding = ports
+        .iter()
+        .filter(|p| redis_cli(&["-p", &p.to_string(), "DBSIZE"]).trim().parse::<u64>().unwrap() > 0)
+        .count();
     assert!(holding >= 2, "keys live on {holding} of 3 masters");
     assert!(store.ping().await.is_ok());
 }
@@ -125,8 +127,11 @@ async fn redis_sentinel_contract() {
     wait_for("the master", || answers(master));
     // Sentinel rewrites its configuration file, so it lives in the temp dir.
     let conf = dir.path().join("sentinel.conf");
-    std::fs::write(&conf, format!("bind 127.0.0.1\nport {sentinel}\nsentinel monitor tunnusmaster 127.0.0.1 {master} 1\n"))
-        .unwrap();
+    std::fs::write(
+        &conf,
+        format!("bind 127.0.0.1\nport {sentinel}\nsentinel monitor tunnusmaster 127.0.0.1 {master} 1\n"),
+    )
+    .unwrap();
     let Some(child) = redis_server(dir.path(), &[conf.to_str().unwrap(), "--sentinel"]) else { return };
     procs.0.push(child);
     wait_for("the sentinel to know the master", || {
