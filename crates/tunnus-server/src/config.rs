@@ -518,6 +518,14 @@ mod tests {
         assert!(Config::from_toml("[argon2]\nmemory_kib = 1").is_err());
         let smtp = Config::from_toml("[mail.smtp]\nhost = \"mail\"\nport = 587\nsecurity = \"starttls\"").unwrap();
         assert_eq!(smtp.mail.smtp.unwrap().port, 587);
+        assert!(Config::from_toml("[metrics]\ntoken = \"short\"").unwrap_err().to_string().contains("16"));
+        assert!(
+            Config::from_toml("redis_url = \"redis+sentinel://s1:26379\"")
+                .unwrap_err()
+                .to_string()
+                .contains("redis_url")
+        );
+        assert!(Config::from_toml("redis_url = \"redis+cluster://a:7000,b:7001\"").is_ok());
     }
 
     /// Secrets that look like numbers stay text; numbers and flags still parse.

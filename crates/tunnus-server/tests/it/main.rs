@@ -17,4 +17,5 @@ mod oidc;
 mod oidc_more;
 mod replicas;
 mod rp;
+mod shutdown;
 mod support;
