@@ -530,6 +530,7 @@ mod tests {
 
     /// Secrets that look like numbers stay text; numbers and flags still parse.
     #[test]
+    #[allow(clippy::result_large_err)] // figment's Jail returns figment's own error type
     fn environment_values_keep_their_text_in_string_fields() {
         figment::Jail::expect_with(|jail| {
             jail.create_file("tunnus.toml", "[mail.smtp]\nhost = \"mail\"\nport = 25\nsecurity = \"none\"\n")?;

@@ -3,6 +3,8 @@
 //! Sentinel: the same contract as on one server. Each test runs its own
 //! `redis-server` processes on free loopback ports and stops them after.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
