@@ -1,6 +1,6 @@
 //! The Redis backend on a real Redis Cluster (three masters, made with
 //! `redis-cli --cluster create`) and on a master found through a real
-//! Sentinel: the same contract as on one server. Each test runs its own
+//! Sentinel, across a failover: the same contract as on one server. Each test runs its own
 //! `redis-server` processes on free loopback ports and stops them after.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -117,7 +117,7 @@ async fn redis_sentinel_contract() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
-    let (master, sentinel) = (free_port(), free_port());
+    let (master, replica, sentinel) = (free_port(), free_port(), free_port());
     let mut procs = Processes(Vec::new());
     let Some(child) = redis_server(
         dir.path(),
@@ -127,6 +127,13 @@ async fn redis_sentinel_contract() {
     };
     procs.0.push(child);
     wait_for("the master", || answers(master));
+    let replica_args = ["--port", &replica.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"];
+    let follow = ["--replicaof", "127.0.0.1", &master.to_string()];
+    let Some(child) = redis_server(dir.path(), &[&replica_args[..], &follow[..]].concat()) else { return };
+    procs.0.push(child);
+    wait_for("the replica to be in sync", || {
+        redis_cli(&["-p", &replica.to_string(), "INFO", "replication"]).contains("master_link_status:up")
+    });
     // Sentinel rewrites its configuration file, so it lives in the temp dir.
     let conf = dir.path().join("sentinel.conf");
     std::fs::write(
@@ -148,6 +155,33 @@ async fn redis_sentinel_contract() {
     store.put("where", "master", Duration::from_secs(60)).await.unwrap();
     let direct = redis_cli(&["-p", &master.to_string(), "GET", "sentinel-test:where"]);
     assert_eq!(direct.trim(), "master");
+
+    // A failover: the replica becomes the master and the old master a
+    // read-only replica. The store notices (READONLY), asks Sentinel again
+    // and carries on against the new master, with the data replicated so far.
+    wait_for("the sentinel to know the replica", || {
+        redis_cli(&["-p", &sentinel.to_string(), "SENTINEL", "replicas", "tunnusmaster"]).contains(&replica.to_string())
+    });
+    // Until Sentinel has fresh news of the replica it answers NOGOODSLAVE; ask again.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let failover = redis_cli(&["-p", &sentinel.to_string(), "SENTINEL", "FAILOVER", "tunnusmaster"]);
+        if failover.contains("OK") {
+            break;
+        }
+        assert!(Instant::now() < deadline, "no failover: {failover}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    wait_for("the sentinel to name the new master", || {
+        redis_cli(&["-p", &sentinel.to_string(), "SENTINEL", "get-master-addr-by-name", "tunnusmaster"])
+            .contains(&replica.to_string())
+    });
+    wait_for("the old master to turn replica", || redis_cli(&["-p", &master.to_string(), "ROLE"]).starts_with("slave"));
+    assert_eq!(store.get("where").await.unwrap().as_deref(), Some("master"), "replicated before the failover");
+    store.put("after", "failover", Duration::from_secs(60)).await.unwrap();
+    let direct = redis_cli(&["-p", &replica.to_string(), "GET", "sentinel-test:after"]);
+    assert_eq!(direct.trim(), "failover", "written to the new master");
+    assert_eq!(store.incr("n-after", Duration::from_secs(60)).await.unwrap(), 1);
 
     // An unknown master name is a clear start-up error.
     let wrong = format!("redis+sentinel://127.0.0.1:{sentinel}/nosuchmaster");
