@@ -24,7 +24,9 @@ pub struct Config {
     /// `postgres://…` for PostgreSQL; unset means SQLite in `data_dir`.
     pub database_url: Option<String>,
     pub database: DatabaseConfig,
-    /// `redis://…` for the short-lived store; unset means the embedded store.
+    /// The short-lived store: `redis://…` (one server), `redis+cluster://h1:p,h2:p`
+    /// (Redis Cluster) or `redis+sentinel://s1:26379,s2:26379/MASTER[/DB]`
+    /// (Sentinel); unset means the embedded store.
     pub redis_url: Option<String>,
     /// Prefix of every Redis key (several deployments can share one Redis).
     pub redis_prefix: String,
@@ -46,6 +48,7 @@ pub struct Config {
     pub links: LinkConfig,
     pub throttle: ThrottleConfig,
     pub oidc: OidcConfig,
+    pub metrics: MetricsConfig,
     /// Relying parties declared here are created or updated at start-up
     /// (reproducible deployments); others are managed with `tunnus client`.
     pub clients: Vec<ClientConfig>,
@@ -178,6 +181,22 @@ impl OidcConfig {
     }
 }
 
+/// Who may read `/metrics`.
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MetricsConfig {
+    /// Set: scrapers must send `Authorization: Bearer TOKEN`, from anywhere.
+    /// Unset: only direct requests (no `X-Forwarded-For`) from loopback or
+    /// private-network addresses are answered; others get 404.
+    pub token: Option<String>,
+}
+
+impl std::fmt::Debug for MetricsConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MetricsConfig").field("token", &self.token.as_ref().map(|_| "<redacted>")).finish()
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct DatabaseConfig {
@@ -272,6 +291,7 @@ impl Default for Config {
             links: LinkConfig::default(),
             throttle: ThrottleConfig::default(),
             oidc: OidcConfig::default(),
+            metrics: MetricsConfig::default(),
             clients: Vec::new(),
         }
     }
@@ -323,6 +343,38 @@ impl Default for ThrottleConfig {
 #[error("configuration: {0}")]
 pub struct ConfigError(String);
 
+/// `TUNNUS_*` variables as text. Figment's `Env` guesses types, so a password
+/// or client secret `12345` would become a number and fail (or `007` lose its
+/// zeros) in a string field; kept as text, the lossy extraction converts only
+/// where the field is a number or a flag.
+struct RawEnv(Env);
+
+impl figment::Provider for RawEnv {
+    fn metadata(&self) -> figment::Metadata {
+        self.0.metadata()
+    }
+
+    fn data(&self) -> Result<figment::value::Map<figment::Profile, figment::value::Dict>, figment::Error> {
+        use figment::value::{Dict, Value};
+        let mut root = Dict::new();
+        'vars: for (key, text) in self.0.iter() {
+            let mut parts: Vec<&str> = key.as_str().split('.').collect();
+            let Some(leaf) = parts.pop() else { continue };
+            let mut dict = &mut root;
+            for part in parts {
+                let entry = dict.entry(part.to_owned()).or_insert_with(|| Value::from(Dict::new()));
+                if !matches!(entry, Value::Dict(..)) {
+                    *entry = Value::from(Dict::new());
+                }
+                let Value::Dict(_, inner) = entry else { continue 'vars };
+                dict = inner;
+            }
+            dict.insert(leaf.to_owned(), Value::from(text));
+        }
+        Ok(figment::Profile::Default.collect(root))
+    }
+}
+
 impl Config {
     /// Defaults, then the file (if any), then `TUNNUS_*` variables.
     pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
@@ -333,13 +385,15 @@ impl Config {
             }
             figment = figment.merge(Toml::file(path));
         }
-        figment = figment.merge(
+        figment = figment.merge(RawEnv(
             Env::prefixed("TUNNUS_")
                 // TUNNUS_CONFIG names the file; TUNNUS_TEST_* belong to the test suite.
                 .filter(|key| key != "config" && !key.as_str().starts_with("test_"))
                 .split("__"),
-        );
-        let config: Config = figment.extract().map_err(|e| ConfigError(e.to_string()))?;
+        ));
+        // Lossy: the text "16" or "true" from the environment fills a number or
+        // a flag; string fields keep the text as it was (see `RawEnv`).
+        let config: Config = figment.extract_lossy().map_err(|e| ConfigError(e.to_string()))?;
         config.validate()?;
         Ok(config)
     }
@@ -389,6 +443,12 @@ impl Config {
         .any(|v| *v <= 0)
         {
             return Err(ConfigError("oidc: lifetimes must be positive".into()));
+        }
+        if let Some(url) = &self.redis_url {
+            tunnus_store::ephemeral::RedisTarget::parse(url).map_err(|e| ConfigError(format!("redis_url: {e}")))?;
+        }
+        if self.metrics.token.as_ref().is_some_and(|t| t.trim().len() < 16) {
+            return Err(ConfigError("metrics.token must be at least 16 characters".into()));
         }
         tunnus_core::password::PasswordHasher::new(self.argon2).map_err(|e| ConfigError(format!("argon2: {e}")))?;
         Ok(())
@@ -449,7 +509,7 @@ mod tests {
             assert!(SAMPLE.contains(&format!("[{section}]")), "sample lacks [{section}]");
         }
         // Optional keys appear commented out.
-        for optional in ["database_url", "redis_url", "secret_key", "[mail.smtp]", "[[clients]]"] {
+        for optional in ["database_url", "redis_url", "secret_key", "token", "[mail.smtp]", "[[clients]]"] {
             assert!(SAMPLE.contains(&format!("# {optional}")), "sample lacks a commented `{optional}`");
         }
     }
@@ -463,5 +523,53 @@ mod tests {
         assert!(Config::from_toml("[argon2]\nmemory_kib = 1").is_err());
         let smtp = Config::from_toml("[mail.smtp]\nhost = \"mail\"\nport = 587\nsecurity = \"starttls\"").unwrap();
         assert_eq!(smtp.mail.smtp.unwrap().port, 587);
+        assert!(Config::from_toml("[metrics]\ntoken = \"short\"").unwrap_err().to_string().contains("16"));
+        assert!(
+            Config::from_toml("redis_url = \"redis+sentinel://s1:26379\"")
+                .unwrap_err()
+                .to_string()
+                .contains("redis_url")
+        );
+        assert!(Config::from_toml("redis_url = \"redis+cluster://a:7000,b:7001\"").is_ok());
+    }
+
+    /// Secrets that look like numbers stay text; numbers and flags still parse.
+    #[test]
+    #[allow(clippy::result_large_err)] // figment's Jail returns figment's own error type
+    fn environment_values_keep_their_text_in_string_fields() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("tunnus.toml", "[mail.smtp]\nhost = \"mail\"\nport = 25\nsecurity = \"none\"\n")?;
+            jail.set_env("TUNNUS_MAIL__SMTP__PASSWORD", "12345");
+            jail.set_env("TUNNUS_MAIL__SMTP__USERNAME", "007");
+            jail.set_env("TUNNUS_MAIL__SMTP__PORT", "2525");
+            jail.set_env("TUNNUS_REDIS_PREFIX", "true");
+            jail.set_env("TUNNUS_DATABASE_URL", "postgres://tunnus:12345@db/tunnus");
+            jail.set_env("TUNNUS_SECRET_KEY", "1234567890");
+            jail.set_env("TUNNUS_DATABASE__MAX_CONNECTIONS", "32");
+            jail.set_env("TUNNUS_TRUST_FORWARDED_FOR", "true");
+            jail.set_env("TUNNUS_THROTTLE__SIGN_IN_PER_IP__MAX", "50");
+            let config = Config::load(Some(Path::new("tunnus.toml"))).unwrap();
+            let smtp = config.mail.smtp.clone().unwrap();
+            assert_eq!(smtp.password.as_deref(), Some("12345"));
+            assert_eq!(smtp.username.as_deref(), Some("007"), "leading zeros kept");
+            assert_eq!(smtp.port, 2525);
+            assert_eq!(config.redis_prefix, "true");
+            assert_eq!(config.secret_key.as_deref(), Some("1234567890"));
+            assert_eq!(config.database_url.as_deref(), Some("postgres://tunnus:12345@db/tunnus"));
+            assert_eq!(config.database.max_connections, 32);
+            assert!(config.trust_forwarded_for);
+            assert_eq!(config.throttle.sign_in_per_ip.max, 50);
+            assert_eq!(config.throttle.sign_in_per_ip.window_seconds, 60, "the rest of the limit stays default");
+
+            // A number field given text is refused by name; so is an unknown variable.
+            jail.set_env("TUNNUS_DATABASE__MAX_CONNECTIONS", "many");
+            let err = Config::load(Some(Path::new("tunnus.toml"))).unwrap_err().to_string();
+            assert!(err.contains("max_connections") || err.contains("MAX_CONNECTIONS"), "{err}");
+            jail.set_env("TUNNUS_DATABASE__MAX_CONNECTIONS", "32");
+            jail.set_env("TUNNUS_LISEN", "x");
+            let err = Config::load(Some(Path::new("tunnus.toml"))).unwrap_err().to_string();
+            assert!(err.to_lowercase().contains("lisen"), "{err}");
+            Ok(())
+        });
     }
 }

@@ -69,11 +69,42 @@ struct Manager {
     statement_timeout_ms: u128,
 }
 
+/// A pooled connection and whether a query on it found the server gone;
+/// such a connection is dropped when handed back, so once the database
+/// returns every request gets a fresh one (libpq never revives a dead one).
+struct Pooled {
+    conn: DbConnection,
+    broken: bool,
+}
+
+/// Runs `work`, marking the connection broken if the server went away.
+fn on<T>(pooled: &mut Pooled, work: impl FnOnce(&mut DbConnection) -> StoreResult<T>) -> StoreResult<T> {
+    let result = work(&mut pooled.conn);
+    if result.as_ref().is_err_and(|e| e.kind() == crate::StoreErrorKind::Unavailable) {
+        pooled.broken = true;
+    }
+    result
+}
+
 impl ManageConnection for Manager {
-    type Connection = DbConnection;
+    type Connection = Pooled;
     type Error = r2d2::Error;
 
-    fn connect(&self) -> Result<DbConnection, r2d2::Error> {
+    fn connect(&self) -> Result<Pooled, r2d2::Error> {
+        self.open().map(|conn| Pooled { conn, broken: false })
+    }
+
+    fn is_valid(&self, pooled: &mut Pooled) -> Result<(), r2d2::Error> {
+        diesel::sql_query("SELECT 1").execute(&mut pooled.conn).map(|_| ()).map_err(r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, pooled: &mut Pooled) -> bool {
+        pooled.broken
+    }
+}
+
+impl Manager {
+    fn open(&self) -> Result<DbConnection, r2d2::Error> {
         match self.backend {
             Backend::Postgres => {
                 let mut conn = PgConnection::establish(&self.url).map_err(r2d2::Error::ConnectionError)?;
@@ -95,14 +126,6 @@ impl ManageConnection for Manager {
                 Ok(DbConnection::Sqlite(conn))
             }
         }
-    }
-
-    fn is_valid(&self, conn: &mut DbConnection) -> Result<(), r2d2::Error> {
-        diesel::sql_query("SELECT 1").execute(conn).map(|_| ()).map_err(r2d2::Error::QueryError)
-    }
-
-    fn has_broken(&self, _conn: &mut DbConnection) -> bool {
-        false
     }
 }
 
@@ -161,6 +184,7 @@ impl Db {
         };
         let _guard = self.sqlite_writer.lock().unwrap_or_else(|p| p.into_inner());
         let applied = conn
+            .conn
             .run_pending_migrations(migrations)
             .map_err(|e| StoreError::new(crate::StoreErrorKind::Backend, format!("migration failed: {e}")))?;
         Ok(applied.len())
@@ -175,7 +199,7 @@ impl Db {
         let pool = self.pool.clone();
         tokio::task::spawn_blocking(move || {
             let mut conn = pool.get()?;
-            work(&mut conn)
+            on(&mut conn, work)
         })
         .await
         .map_err(|e| StoreError::unavailable(format!("database task failed: {e}")))?
@@ -204,8 +228,7 @@ impl Db {
             Backend::Sqlite => Some(self.sqlite_writer.lock().unwrap_or_else(|p| p.into_inner())),
             Backend::Postgres => None,
         };
-        let conn: &mut DbConnection = &mut conn;
-        conn.transaction(work)
+        on(&mut conn, |c| c.transaction(work))
     }
 
     /// [`Db::read`] for callers already on a blocking thread.
@@ -214,7 +237,7 @@ impl Db {
         F: FnOnce(&mut DbConnection) -> StoreResult<T>,
     {
         let mut conn = self.pool.get()?;
-        work(&mut conn)
+        on(&mut conn, work)
     }
 
     /// Whether the database answers now (for `/readyz`).

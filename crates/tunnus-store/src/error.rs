@@ -56,11 +56,38 @@ impl From<DieselError> for StoreError {
             | DieselError::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, _)
             | DieselError::DatabaseError(DatabaseErrorKind::CheckViolation, _)
             | DieselError::DatabaseError(DatabaseErrorKind::SerializationFailure, _) => StoreErrorKind::Conflict,
-            DieselError::DatabaseError(DatabaseErrorKind::ClosedConnection, _) => StoreErrorKind::Unavailable,
+            DieselError::DatabaseError(
+                DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
+                _,
+            )
+            | DieselError::BrokenTransactionManager => StoreErrorKind::Unavailable,
+            DieselError::DatabaseError(_, info) if server_went_away(info.message()) => StoreErrorKind::Unavailable,
+            DieselError::RollbackErrorOnCommit { rollback_error, .. }
+                if matches!(**rollback_error, DieselError::DatabaseError(DatabaseErrorKind::ClosedConnection, _)) =>
+            {
+                StoreErrorKind::Unavailable
+            }
             _ => StoreErrorKind::Backend,
         };
         Self::new(kind, e.to_string())
     }
+}
+
+/// PostgreSQL's words for "I am shutting down / restarting / gone" (SQLSTATE
+/// classes 08 and 57, which diesel does not expose as kinds): the request
+/// could succeed in a moment, so it is a 503, not a 500.
+fn server_went_away(message: &str) -> bool {
+    [
+        "terminating connection",
+        "server closed the connection",
+        "no connection to the server",
+        "the database system is",
+        "connection to server",
+        "could not receive data",
+        "could not send data",
+    ]
+    .iter()
+    .any(|m| message.contains(m))
 }
 
 impl From<diesel::r2d2::PoolError> for StoreError {

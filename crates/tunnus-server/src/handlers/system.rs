@@ -44,10 +44,21 @@ async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     }
 }
 
-/// Prometheus text format; gauges are read at scrape time.
-async fn metrics(state: web::Data<AppState>) -> HttpResponse {
+/// Prometheus text format; gauges are read at scrape time. Scrapers only:
+/// others get 401 (a token is configured) or 404 (it is not).
+async fn metrics(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
+    let token = state.config.metrics.token.as_deref();
+    if !crate::http::metrics::may_scrape(&req, token) {
+        if token.is_some() {
+            return Ok(HttpResponse::Unauthorized()
+                .insert_header(("WWW-Authenticate", "Bearer realm=\"metrics\""))
+                .content_type("text/plain")
+                .body("a bearer token is required"));
+        }
+        return Err(AppError::NotFound);
+    }
     let Some(handle) = crate::http::metrics::handle() else {
-        return HttpResponse::NotFound().finish();
+        return Err(AppError::NotFound);
     };
     let (in_use, size) = state.db.pool_state();
     metrics::gauge!("tunnus_db_pool_connections_in_use").set(f64::from(in_use));
@@ -55,7 +66,7 @@ async fn metrics(state: web::Data<AppState>) -> HttpResponse {
     if let Ok(pending) = state.db.read(outbox::pending_count).await {
         metrics::gauge!("tunnus_outbox_pending").set(pending as f64);
     }
-    HttpResponse::Ok().content_type("text/plain; version=0.0.4").body(handle.render())
+    Ok(HttpResponse::Ok().content_type("text/plain; version=0.0.4").body(handle.render()))
 }
 
 async fn css() -> HttpResponse {

@@ -338,8 +338,29 @@ pub async fn set_password(
 }
 
 /// Checks an email and password. Takes the same Argon2 time whether or not
-/// the account exists, and throttles per address and per account.
+/// the account exists, and throttles per address and per account. Every
+/// attempt is counted in `tunnus_sign_ins_total` by outcome.
 pub async fn sign_in(
+    state: &AppState,
+    email_input: &str,
+    password: Password,
+    origin: Origin,
+) -> Result<Result<User, SignInError>, AppError> {
+    let result = check_credentials(state, email_input, password, origin).await;
+    crate::http::metrics::sign_in(match &result {
+        Ok(Ok(_)) => "success",
+        Ok(Err(SignInError::WrongCredentials)) => "wrong_credentials",
+        Ok(Err(SignInError::Refused(SignInRefusal::Unverified))) => "unverified",
+        Ok(Err(SignInError::Refused(SignInRefusal::Disabled))) => "disabled",
+        Ok(Err(SignInError::Refused(SignInRefusal::NoPassword))) => "no_password",
+        Err(AppError::Throttled { .. }) => "throttled",
+        Err(AppError::Unavailable(_)) => "unavailable",
+        Err(_) => "error",
+    });
+    result
+}
+
+async fn check_credentials(
     state: &AppState,
     email_input: &str,
     password: Password,
@@ -401,7 +422,6 @@ pub async fn sign_in(
                     audit::record(c, "sign_in.succeeded", Some(uid.as_str()), &origin, json!({"amr": ["pwd"]}), now)
                 })
                 .await?;
-            crate::http::metrics::sign_in("success");
             Ok(Ok(user))
         }
     }

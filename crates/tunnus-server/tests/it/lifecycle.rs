@@ -340,3 +340,37 @@ async fn health_readiness_and_request_ids() {
     }
     assert!(!metrics.body.contains("token="), "no secrets in label values");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_are_for_scrapers_only() {
+    let http = reqwest::Client::new();
+    // No token: direct requests from this machine, not ones a proxy relayed.
+    let app = TestApp::start(Backend::Sqlite, |_| {}).await.unwrap();
+    let metrics = format!("{}/metrics", app.url);
+    assert_eq!(http.get(&metrics).send().await.unwrap().status(), StatusCode::OK);
+    let relayed = http.get(&metrics).header("X-Forwarded-For", "203.0.113.9").send().await.unwrap();
+    assert_eq!(relayed.status(), StatusCode::NOT_FOUND, "a request through the load balancer is refused");
+
+    // A token: required, and enough from anywhere.
+    let token = "scrape-token-0123456789";
+    let app = TestApp::start(Backend::Sqlite, |c| c.metrics.token = Some(token.into())).await.unwrap();
+    verified_account(&app, "scraped@example.com").await;
+    let wrong = sign_in(&app.browser(), "scraped@example.com", "not-the-password").await;
+    assert_eq!(wrong.status, StatusCode::UNAUTHORIZED, "the form again, with an error");
+    let metrics = format!("{}/metrics", app.url);
+    let bare = http.get(&metrics).send().await.unwrap();
+    assert_eq!(bare.status(), StatusCode::UNAUTHORIZED);
+    assert!(bare.headers().contains_key("www-authenticate"));
+    assert_eq!(http.get(&metrics).bearer_auth("scrape-token-wrong").send().await.unwrap().status(), 401);
+    let scraped = http.get(&metrics).bearer_auth(token).header("X-Forwarded-For", "203.0.113.9").send().await.unwrap();
+    assert_eq!(scraped.status(), StatusCode::OK);
+    let body = scraped.text().await.unwrap();
+    for series in [
+        "tunnus_sign_ins_total{outcome=\"wrong_credentials\"}",
+        "tunnus_http_request_duration_seconds_count{route=\"/login\"}",
+        "tunnus_db_pool_connections_in_use",
+        "tunnus_outbox_pending",
+    ] {
+        assert!(body.contains(series), "{series} missing in {body}");
+    }
+}

@@ -19,5 +19,6 @@ mod oidc_more;
 mod profile;
 mod replicas;
 mod rp;
+mod shutdown;
 mod support;
 mod terms;

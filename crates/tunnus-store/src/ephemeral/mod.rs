@@ -7,9 +7,11 @@
 //! a time to live; `take` is atomic, which is what makes codes single-use.
 
 mod embedded;
+mod redis_conn;
 mod redis_store;
 
 pub use embedded::EmbeddedStore;
+pub use redis_conn::RedisTarget;
 pub use redis_store::RedisStore;
 
 use std::time::Duration;

@@ -1,18 +1,19 @@
 //! The Redis backend, for several replicas sharing one short-lived state.
 //! Every command runs with a timeout, so a lost Redis turns into a clear
 //! `Unavailable` error (503) instead of a hung request; the connection
-//! manager reconnects by itself when Redis returns.
+//! manager reconnects by itself when Redis returns. One server, a Redis
+//! Cluster or a Sentinel-managed master (see [`RedisTarget`]).
 
 use std::time::Duration;
 
 use redis::AsyncCommands;
-use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 
+use super::redis_conn::{Conn, RedisTarget};
 use crate::error::{StoreError, StoreResult};
 
 #[derive(Clone)]
 pub struct RedisStore {
-    conn: ConnectionManager,
+    conn: Conn,
     prefix: String,
     timeout: Duration,
 }
@@ -32,15 +33,13 @@ fn secs(d: Duration) -> u64 {
 }
 
 impl RedisStore {
-    /// Connects to `url`; `prefix` namespaces every key (several deployments,
-    /// or parallel tests, can share one Redis).
+    /// Connects to `url` (`redis://`, `redis+cluster://` or
+    /// `redis+sentinel://`); `prefix` namespaces every key (several
+    /// deployments, or parallel tests, can share one Redis).
     pub async fn connect(url: &str, prefix: &str, timeout: Duration) -> StoreResult<Self> {
-        let client = redis::Client::open(url).map_err(unavailable)?;
-        let config = ConnectionManagerConfig::new()
-            .set_connection_timeout(Some(timeout))
-            .set_response_timeout(Some(timeout))
-            .set_number_of_retries(1);
-        let conn = tokio::time::timeout(timeout * 2, ConnectionManager::new_with_config(client, config))
+        let target = RedisTarget::parse(url)
+            .map_err(|e| StoreError::new(crate::error::StoreErrorKind::Backend, format!("redis_url: {e}")))?;
+        let conn = tokio::time::timeout(timeout * 2, Conn::connect(&target, timeout))
             .await
             .map_err(|_| unavailable("connect timed out"))?
             .map_err(unavailable)?;

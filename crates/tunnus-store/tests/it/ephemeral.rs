@@ -8,7 +8,7 @@ use tunnus_store::Ephemeral;
 use tunnus_store::ephemeral::{EmbeddedStore, RedisStore};
 use tunnus_store::testing::{TestDatabase, redis_url, service_missing};
 
-async fn contract(store: Ephemeral) {
+pub async fn contract(store: Ephemeral) {
     store.put("a", "1", Duration::from_secs(60)).await.unwrap();
     assert_eq!(store.get("a").await.unwrap().as_deref(), Some("1"));
     assert_eq!(store.take("a").await.unwrap().as_deref(), Some("1"));

@@ -3,6 +3,7 @@
 mod ephemeral;
 mod orgs;
 mod outbox;
+mod redis_topologies;
 mod users;
 
 use tunnus_store::Db;

@@ -1,0 +1,268 @@
+//! Where Redis is and how to talk to it: one server (`redis://`), a Redis
+//! Cluster (`redis+cluster://host1:port,host2:port`) or a master found
+//! through Sentinel (`redis+sentinel://sentinel1:26379,sentinel2:26379/mymaster`).
+//! [`Conn`] hides the difference so the store issues the same commands to
+//! each; every key the store touches in one command or pipeline is a single
+//! key, so cluster routing never sees a cross-slot request.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use redis::aio::{ConnectionLike, ConnectionManager, ConnectionManagerConfig};
+use redis::cluster::ClusterClient;
+use redis::cluster_async::ClusterConnection;
+use redis::sentinel::{SentinelClient, SentinelNodeConnectionInfo, SentinelServerType};
+use redis::{Cmd, Pipeline, RedisError, RedisFuture, RedisResult, Value};
+
+/// A parsed `redis_url`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RedisTarget {
+    /// One server: the URL as the redis crate reads it.
+    Single(String),
+    /// Cluster seed nodes, each as a `redis://` URL.
+    Cluster(Vec<String>),
+    /// Sentinels (as `redis://` URLs) and the monitored master's name; the
+    /// credentials and database are those of the master.
+    Sentinel { sentinels: Vec<String>, service: String, username: Option<String>, password: Option<String>, db: i64 },
+}
+
+/// Splits `scheme://[userinfo@]host:port,host:port[/path]` into its parts.
+fn split_multi_host(rest: &str) -> Result<(Option<&str>, Vec<&str>, &str), String> {
+    let (authority, path) = rest.split_once('/').unwrap_or((rest, ""));
+    let (userinfo, hosts) = match authority.rsplit_once('@') {
+        Some((u, h)) => (Some(u), h),
+        None => (None, authority),
+    };
+    let hosts: Vec<&str> = hosts.split(',').map(str::trim).collect();
+    if hosts.iter().any(|h| h.is_empty()) {
+        return Err("a host is empty (write host:port,host:port)".into());
+    }
+    Ok((userinfo, hosts, path))
+}
+
+fn percent_decoded(s: &str) -> Result<String, String> {
+    percent_encoding::percent_decode_str(s)
+        .decode_utf8()
+        .map(|d| d.into_owned())
+        .map_err(|_| "the credentials are not UTF-8 once decoded".to_owned())
+}
+
+impl RedisTarget {
+    /// Reads a `redis_url`. Errors name what is wrong, never echo a password.
+    pub fn parse(url: &str) -> Result<Self, String> {
+        let url = url.trim();
+        if let Some(rest) = url.strip_prefix("redis+cluster://") {
+            let (userinfo, hosts, path) = split_multi_host(rest)?;
+            if !path.is_empty() && path != "0" {
+                return Err("Redis Cluster has only database 0".into());
+            }
+            let auth = userinfo.map(|u| format!("{u}@")).unwrap_or_default();
+            return Ok(Self::Cluster(hosts.iter().map(|h| format!("redis://{auth}{h}")).collect()));
+        }
+        if let Some(rest) = url.strip_prefix("redis+sentinel://") {
+            let (userinfo, hosts, path) = split_multi_host(rest)?;
+            let mut parts = path.split('/').filter(|p| !p.is_empty());
+            let service = parts.next().ok_or("name the monitored master: redis+sentinel://HOSTS/NAME")?.to_owned();
+            let db = match parts.next() {
+                Some(d) => d.parse().map_err(|_| format!("database `{d}` is not a number"))?,
+                None => 0,
+            };
+            if parts.next().is_some() {
+                return Err("expected redis+sentinel://HOSTS/NAME[/DB]".into());
+            }
+            let (username, password) = match userinfo {
+                None => (None, None),
+                Some(u) => {
+                    let (user, pass) = u.split_once(':').map_or((u, None), |(a, b)| (a, Some(b)));
+                    let user = Some(percent_decoded(user)?).filter(|u| !u.is_empty());
+                    (user, pass.map(percent_decoded).transpose()?)
+                }
+            };
+            let sentinels = hosts.iter().map(|h| format!("redis://{h}")).collect();
+            return Ok(Self::Sentinel { sentinels, service, username, password, db });
+        }
+        if url.starts_with("redis://") || url.starts_with("rediss://") || url.starts_with("unix://") {
+            return Ok(Self::Single(url.to_owned()));
+        }
+        Err("redis_url must start with redis://, redis+cluster:// or redis+sentinel://".into())
+    }
+}
+
+/// A connection to whichever kind of deployment; cheap to clone, reconnects by itself.
+#[derive(Clone)]
+pub enum Conn {
+    Single(ConnectionManager),
+    Cluster(ClusterConnection),
+    Sentinel(Arc<SentinelConn>),
+}
+
+/// The master as Sentinel names it; asked again when the connection breaks
+/// or the server we hold turned into a read-only replica (a failover).
+pub struct SentinelConn {
+    sentinel: tokio::sync::Mutex<SentinelClient>,
+    master: tokio::sync::RwLock<Option<ConnectionManager>>,
+    config: ConnectionManagerConfig,
+}
+
+impl SentinelConn {
+    async fn current(&self) -> RedisResult<ConnectionManager> {
+        if let Some(m) = self.master.read().await.clone() {
+            return Ok(m);
+        }
+        let mut slot = self.master.write().await;
+        if let Some(m) = slot.clone() {
+            return Ok(m);
+        }
+        let client = self.sentinel.lock().await.async_get_client().await?;
+        let manager = ConnectionManager::new_with_config(client, self.config.clone()).await?;
+        *slot = Some(manager.clone());
+        Ok(manager)
+    }
+
+    async fn forget(&self) {
+        *self.master.write().await = None;
+    }
+}
+
+/// Errors after which the master may have moved.
+fn master_moved(e: &RedisError) -> bool {
+    e.is_io_error()
+        || e.is_connection_dropped()
+        || e.is_connection_refusal()
+        || e.kind() == redis::ErrorKind::Server(redis::ServerErrorKind::ReadOnly)
+}
+
+impl Conn {
+    pub async fn connect(target: &RedisTarget, timeout: Duration) -> RedisResult<Self> {
+        let config = ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(timeout))
+            .set_response_timeout(Some(timeout))
+            .set_number_of_retries(1);
+        match target {
+            RedisTarget::Single(url) => {
+                let client = redis::Client::open(url.as_str())?;
+                Ok(Self::Single(ConnectionManager::new_with_config(client, config).await?))
+            }
+            RedisTarget::Cluster(nodes) => {
+                let client = ClusterClient::builder(nodes.clone())
+                    .connection_timeout(timeout)
+                    .response_timeout(timeout)
+                    .retries(2)
+                    .build()?;
+                Ok(Self::Cluster(client.get_async_connection().await?))
+            }
+            RedisTarget::Sentinel { sentinels, service, username, password, db } => {
+                let mut info = redis::RedisConnectionInfo::default().set_db(*db);
+                if let Some(u) = username {
+                    info = info.set_username(u);
+                }
+                if let Some(p) = password {
+                    info = info.set_password(p);
+                }
+                let node = SentinelNodeConnectionInfo::default().set_redis_connection_info(info);
+                let client =
+                    SentinelClient::build(sentinels.clone(), service.clone(), Some(node), SentinelServerType::Master)?;
+                let conn = SentinelConn {
+                    sentinel: tokio::sync::Mutex::new(client),
+                    master: tokio::sync::RwLock::new(None),
+                    config,
+                };
+                conn.current().await?;
+                Ok(Self::Sentinel(Arc::new(conn)))
+            }
+        }
+    }
+}
+
+impl ConnectionLike for Conn {
+    fn req_packed_command<'a>(&'a mut self, cmd: &'a Cmd) -> RedisFuture<'a, Value> {
+        match self {
+            Self::Single(c) => c.req_packed_command(cmd),
+            Self::Cluster(c) => c.req_packed_command(cmd),
+            Self::Sentinel(s) => Box::pin(async move {
+                let mut master = s.current().await?;
+                match master.req_packed_command(cmd).await {
+                    Err(e) if master_moved(&e) => {
+                        s.forget().await;
+                        s.current().await?.req_packed_command(cmd).await
+                    }
+                    other => other,
+                }
+            }),
+        }
+    }
+
+    fn req_packed_commands<'a>(
+        &'a mut self,
+        pipeline: &'a Pipeline,
+        offset: usize,
+        count: usize,
+    ) -> RedisFuture<'a, Vec<Value>> {
+        match self {
+            Self::Single(c) => c.req_packed_commands(pipeline, offset, count),
+            Self::Cluster(c) => c.req_packed_commands(pipeline, offset, count),
+            Self::Sentinel(s) => Box::pin(async move {
+                let mut master = s.current().await?;
+                match master.req_packed_commands(pipeline, offset, count).await {
+                    Err(e) if master_moved(&e) => {
+                        s.forget().await;
+                        s.current().await?.req_packed_commands(pipeline, offset, count).await
+                    }
+                    other => other,
+                }
+            }),
+        }
+    }
+
+    fn get_db(&self) -> i64 {
+        match self {
+            Self::Single(c) => c.get_db(),
+            Self::Cluster(c) => c.get_db(),
+            Self::Sentinel(_) => 0,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::RedisTarget;
+
+    #[test]
+    fn urls_of_each_deployment_kind() {
+        assert_eq!(
+            RedisTarget::parse("redis://:pw@127.0.0.1:6379/2").unwrap(),
+            RedisTarget::Single("redis://:pw@127.0.0.1:6379/2".into())
+        );
+        assert_eq!(
+            RedisTarget::parse("redis+cluster://:s3cret@10.0.0.1:7000,10.0.0.2:7001, 10.0.0.3:7002").unwrap(),
+            RedisTarget::Cluster(vec![
+                "redis://:s3cret@10.0.0.1:7000".into(),
+                "redis://:s3cret@10.0.0.2:7001".into(),
+                "redis://:s3cret@10.0.0.3:7002".into(),
+            ])
+        );
+        assert_eq!(
+            RedisTarget::parse("redis+sentinel://app:p%40ss@s1:26379,s2:26379/mymaster/3").unwrap(),
+            RedisTarget::Sentinel {
+                sentinels: vec!["redis://s1:26379".into(), "redis://s2:26379".into()],
+                service: "mymaster".into(),
+                username: Some("app".into()),
+                password: Some("p@ss".into()),
+                db: 3,
+            }
+        );
+        let plain = RedisTarget::parse("redis+sentinel://s1:26379/mymaster").unwrap();
+        assert!(matches!(plain, RedisTarget::Sentinel { db: 0, password: None, .. }));
+    }
+
+    #[test]
+    fn bad_urls_say_what_is_wrong() {
+        let err = |u: &str| RedisTarget::parse(u).unwrap_err();
+        assert!(err("http://x").contains("redis+cluster://"));
+        assert!(err("redis+sentinel://s1:26379").contains("monitored master"));
+        assert!(err("redis+sentinel://s1:26379/m/x").contains("not a number"));
+        assert!(err("redis+cluster://a:1,,b:2").contains("empty"));
+        assert!(err("redis+cluster://a:1/3").contains("database 0"));
+        assert!(!err("redis+sentinel://:hunter2@s1:26379/m/x").contains("hunter2"));
+    }
+}
