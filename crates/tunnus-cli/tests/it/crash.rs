@@ -77,7 +77,8 @@ async fn start_replica(config: &Path, dir: &Path) -> Replica {
     panic!("replica at {} did not become ready", replica.url);
 }
 
-/// Verified accounts with a password, written straight to the database.
+/// Verified accounts with a password that accepted the current terms,
+/// written straight to the database.
 async fn seed_accounts(db: &Db) -> Vec<String> {
     let hasher = PasswordHasher::new(Argon2Config::default()).unwrap();
     let hash = hasher.hash(&Password::new(PASSWORD.into())).unwrap();
@@ -98,7 +99,17 @@ async fn seed_accounts(db: &Db) -> Vec<String> {
             created_at: now,
             updated_at: now,
         };
-        db.write(move |c| users::insert(c, &user)).await.unwrap();
+        db.write(move |c| {
+            users::insert(c, &user)?;
+            for kind in [tunnus_core::terms::TermsKind::Terms, tunnus_core::terms::TermsKind::Privacy] {
+                if let Some(doc) = tunnus_store::terms::current(c, kind, now)? {
+                    tunnus_store::terms::record_acceptance(c, &user.id, &doc, now)?;
+                }
+            }
+            Ok(())
+        })
+        .await
+        .unwrap();
         emails.push(email);
     }
     emails
