@@ -389,6 +389,8 @@ pub struct SessionView {
     pub device: String,
     pub ip: String,
     pub last_seen: String,
+    /// The same, RFC 3339, for `<time datetime>`.
+    pub last_seen_iso: String,
     /// The session of the browser looking at the page.
     pub current: bool,
 }

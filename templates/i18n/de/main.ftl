@@ -329,3 +329,4 @@ email-confirm-email-change-button = E-Mail-Adresse bestätigen
 email-email-change-notice-subject = Ihre Tunnus-E-Mail-Adresse soll geändert werden
 email-email-change-notice-body = Jemand, der bei Ihrer Tunnus-Identität angemeldet ist, hat eine Änderung ihrer E-Mail-Adresse beantragt. Die Änderung erfolgt nur, wenn dem an die neue Adresse gesendeten Link gefolgt wird. Wenn Sie das nicht waren, ändern Sie jetzt Ihr Passwort.
 email-email-change-notice-button = Mein Passwort ändern
+profile-session-unknown = ein unbekannter Browser

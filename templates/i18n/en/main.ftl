@@ -329,3 +329,4 @@ email-confirm-email-change-button = Confirm email address
 email-email-change-notice-subject = Your Tunnus email address is about to change
 email-email-change-notice-body = Someone signed in to your Tunnus identity asked to change its email address. The change happens only if the link sent to the new address is followed. If this was not you, change your password now.
 email-email-change-notice-button = Change my password
+profile-session-unknown = an unknown browser

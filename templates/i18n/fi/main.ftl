@@ -329,3 +329,4 @@ email-confirm-email-change-button = Vahvista sähköpostiosoite
 email-email-change-notice-subject = Tunnus-sähköpostiosoitteesi on vaihtumassa
 email-email-change-notice-body = Tunnus-identiteettiisi kirjautunut henkilö pyysi vaihtamaan sen sähköpostiosoitteen. Vaihto tapahtuu vain, jos uuteen osoitteeseen lähetetty linkki avataan. Jos et tehnyt pyyntöä itse, vaihda salasanasi heti.
 email-email-change-notice-button = Vaihda salasanani
+profile-session-unknown = tuntematon selain

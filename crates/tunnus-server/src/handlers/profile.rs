@@ -72,6 +72,12 @@ fn device_name(user_agent: &str) -> String {
     }
 }
 
+/// `2026-11-25 14:34 UTC`: minutes are enough to recognise a session.
+fn short_time(t: time::OffsetDateTime) -> String {
+    let f = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute] UTC");
+    t.to_offset(time::UtcOffset::UTC).format(&f).unwrap_or_default()
+}
+
 /// Renders the profile page for `user` (whose browser holds `current`).
 pub async fn show(
     req: &HttpRequest,
@@ -122,9 +128,13 @@ pub async fn show(
         .into_iter()
         .map(|s| SessionView {
             current: s.sid == current.sid,
-            device: device_name(&s.user_agent),
+            device: match device_name(&s.user_agent) {
+                d if d.trim().is_empty() => tr.t("profile-session-unknown"),
+                d => d,
+            },
             ip: s.ip.clone(),
-            last_seen: s.last_seen.format(&time::format_description::well_known::Rfc3339).unwrap_or_default(),
+            last_seen: short_time(s.last_seen),
+            last_seen_iso: s.last_seen.format(&time::format_description::well_known::Rfc3339).unwrap_or_default(),
             sid: s.sid,
         })
         .collect();

@@ -170,24 +170,18 @@ async fn type_into(c: &Client, css: &str, text: &str) {
     field.send_keys(text).await.unwrap();
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sign_up_and_forgot_password_in_chromium() {
-    let chromedriver = match find_program("TUNNUS_TEST_CHROMEDRIVER", "/usr/bin/chromedriver", "chromedriver") {
-        Ok(path) => path,
+/// Chromedriver and a headless Chromium session, or `None` (reported as a
+/// missing service) when they are not installed.
+async fn start_browser() -> Option<(Chromedriver, Client)> {
+    let found = find_program("TUNNUS_TEST_CHROMEDRIVER", "/usr/bin/chromedriver", "chromedriver")
+        .and_then(|d| find_program("TUNNUS_TEST_CHROMIUM", "/usr/bin/chromium", "chromium").map(|c| (d, c)));
+    let (chromedriver, chromium) = match found {
+        Ok(paths) => paths,
         Err(reason) => {
             tunnus_store::testing::service_missing("chromium", &reason);
-            return;
+            return None;
         }
     };
-    let chromium = match find_program("TUNNUS_TEST_CHROMIUM", "/usr/bin/chromium", "chromium") {
-        Ok(path) => path,
-        Err(reason) => {
-            tunnus_store::testing::service_missing("chromium", &reason);
-            return;
-        }
-    };
-
-    let app = TestApp::start(Backend::Sqlite, |_| {}).await.unwrap();
     let driver = Chromedriver::start(&chromedriver).await;
     let mut args: Vec<String> = CHROMIUM_ARGS.iter().map(|a| (*a).to_owned()).collect();
     args.push(format!("--user-data-dir={}", driver.profile.display()));
@@ -198,6 +192,13 @@ async fn sign_up_and_forgot_password_in_chromium() {
         ClientBuilder::native().capabilities(capabilities).connect(&driver.url).await.unwrap_or_else(|e| {
             panic!("no browser session: {e}; log: {}", std::fs::read_to_string(&driver.log).unwrap())
         });
+    Some((driver, c))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sign_up_and_forgot_password_in_chromium() {
+    let Some((driver, c)) = start_browser().await else { return };
+    let app = TestApp::start(Backend::Sqlite, |_| {}).await.unwrap();
     let shots = Screenshots::new();
 
     // Sign up.
@@ -269,6 +270,57 @@ async fn sign_up_and_forgot_password_in_chromium() {
 
     assert!(app.emails_to("nobody@example.com").is_empty());
     assert_eq!(app.user_count().await, 1);
+    c.close().await.unwrap();
+    drop(driver);
+}
+
+/// The profile page in Finnish: the language chosen on the page itself,
+/// details edited (a phone number without a country code refused in
+/// Finnish), an address change asked for, the sessions listed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn profile_in_finnish_in_chromium() {
+    let Some((driver, c)) = start_browser().await else { return };
+    let app = TestApp::start(Backend::Sqlite, |_| {}).await.unwrap();
+    crate::support::verified_account(&app, "aino@example.com").await;
+    let shots = Screenshots::new();
+
+    c.goto(&format!("{}/login?next=/profile", app.url)).await.unwrap();
+    type_into(&c, "#email", "aino@example.com").await;
+    type_into(&c, "#password", crate::support::GOOD_PASSWORD).await;
+    element(&c, "form[action='/login'] button[type=submit]").await.click().await.unwrap();
+    element_with_text(&c, "h1", "Your profile").await;
+    element(&c, "select#lang").await.select_by_value("fi").await.unwrap();
+    element(&c, "form[action='/profile/language'] button").await.click().await.unwrap();
+    element_with_text(&c, "h1", "Profiilisi").await;
+    assert_eq!(element(&c, "html").await.attr("lang").await.unwrap().as_deref(), Some("fi"));
+
+    type_into(&c, "#job_title", "Pääsuunnittelija").await;
+    type_into(&c, "#phone", "040 123 4567").await;
+    element(&c, "#details-form button[type=submit]").await.click().await.unwrap();
+    let problems = element(&c, "#details-problems").await.text().await.unwrap();
+    assert!(problems.contains("maatunnuksen"), "{problems}");
+    assert_eq!(element(&c, "#job_title").await.prop("value").await.unwrap().as_deref(), Some("Pääsuunnittelija"));
+    shots.save(&c, "30-profile-fi-problem.png").await;
+    type_into(&c, "#phone", "+358 40 123 4567").await;
+    element(&c, "#details-form button[type=submit]").await.click().await.unwrap();
+    let notice = element(&c, "#notice").await.text().await.unwrap();
+    assert!(notice.contains("tallennettu"), "{notice}");
+    assert_eq!(element(&c, "#phone").await.prop("value").await.unwrap().as_deref(), Some("+358401234567"));
+    shots.save(&c, "31-profile-fi.png").await;
+
+    type_into(&c, "#new_email", "aino.uusi@example.com").await;
+    type_into(&c, "#email_password", crate::support::GOOD_PASSWORD).await;
+    element(&c, "#email-form button[type=submit]").await.click().await.unwrap();
+    let notice = element(&c, "#notice").await.text().await.unwrap();
+    assert!(notice.contains("aino.uusi@example.com") && notice.contains("vahvistuslinkin"), "{notice}");
+    let confirmation = app.wait_for_email("aino.uusi@example.com", 1).await;
+    assert!(confirmation.subject.contains("Vahvista"), "the email is in Finnish too: {}", confirmation.subject);
+    let rows = c.find_all(Locator::Css("#sessions tbody tr")).await.unwrap();
+    assert_eq!(rows.len(), 2, "this browser and the one that set the password");
+    let current = element(&c, "#sessions tr.current").await.text().await.unwrap();
+    assert!(current.contains("tämä selain") && current.contains("Chrome"), "{current}");
+    element(&c, "#sessions").await.click().await.unwrap();
+    shots.save(&c, "32-profile-fi-email-and-sessions.png").await;
     c.close().await.unwrap();
     drop(driver);
 }
