@@ -26,11 +26,8 @@ pub struct NewGroup {
 #[utoipa::path(get, path = "/api/admin/v1/organizations/{id}/groups", params(("id" = String, Path)),
     responses((status = 200, body = Vec<Group>), (status = 403, body = ApiError)))]
 pub(super) async fn list_groups(req: HttpRequest, state: web::Data<AppState>, path: web::Path<String>) -> HttpResponse {
-    let caller = authorize!(req, state);
     let org = path.into_inner();
-    if !caller.may(&org) {
-        return forbidden_org();
-    }
+    authorize_for!(req, state, org);
     match state.db.read(move |c| orgs::groups_of(c, &org)).await {
         Ok(rows) => HttpResponse::Ok().json(rows.into_iter().map(|(id, name)| Group { id, name }).collect::<Vec<_>>()),
         Err(e) => store_error(e),
@@ -45,11 +42,8 @@ pub(super) async fn create_group(
     path: web::Path<String>,
     body: web::Json<NewGroup>,
 ) -> HttpResponse {
-    let caller = authorize!(req, state);
     let org = path.into_inner();
-    if !caller.may(&org) {
-        return forbidden_org();
-    }
+    authorize_for!(req, state, org);
     match org_service::create_group(&state.db, &org, &body.name, state.clock.now()).await {
         Ok(id) => HttpResponse::Created().json(Group { id, name: body.name.trim().to_owned() }),
         Err(e) => org_error(e),
@@ -64,11 +58,8 @@ pub(super) async fn list_group_members(
     state: web::Data<AppState>,
     path: web::Path<(String, String)>,
 ) -> HttpResponse {
-    let caller = authorize!(req, state);
     let (org, group) = path.into_inner();
-    if !caller.may(&org) {
-        return forbidden_org();
-    }
+    authorize_for!(req, state, org);
     match org_service::group_members(&state.db, &org, &group).await {
         Ok((_, emails)) => HttpResponse::Ok().json(emails),
         Err(e) => org_error(e),
@@ -83,11 +74,8 @@ pub(super) async fn remove_group_member(
     state: web::Data<AppState>,
     path: web::Path<(String, String, String)>,
 ) -> HttpResponse {
-    let caller = authorize!(req, state);
     let (org, group, email) = path.into_inner();
-    if !caller.may(&org) {
-        return forbidden_org();
-    }
+    authorize_for!(req, state, org);
     match org_service::remove_from_group(&state.db, &org, &group, &email).await {
         Ok(()) => HttpResponse::NoContent().finish(),
         Err(org_service::OrgError::Invalid(m)) => error(StatusCode::BAD_REQUEST, "invalid_request", m),

@@ -48,11 +48,8 @@ pub(super) async fn list_licenses(
     state: web::Data<AppState>,
     path: web::Path<String>,
 ) -> HttpResponse {
-    let caller = authorize!(req, state);
     let org = path.into_inner();
-    if !caller.may(&org) {
-        return forbidden_org();
-    }
+    authorize_for!(req, state, org);
     match state.db.read(move |c| orgs::licenses_of(c, &org)).await {
         Ok(rows) => HttpResponse::Ok().json(
             rows.into_iter()

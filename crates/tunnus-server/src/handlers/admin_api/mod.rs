@@ -149,7 +149,18 @@ macro_rules! authorize {
     };
 }
 
-// After the macro, so both modules see `authorize!`.
+/// The caller, if they may administer organization `$org`; else answers 403.
+macro_rules! authorize_for {
+    ($req:expr, $state:expr, $org:expr) => {{
+        let caller = authorize!($req, $state);
+        if !caller.may(&$org) {
+            return forbidden_org();
+        }
+        caller
+    }};
+}
+
+// After the macros, so every module sees them.
 mod clients;
 mod groups;
 mod licenses;

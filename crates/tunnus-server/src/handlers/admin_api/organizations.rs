@@ -132,11 +132,8 @@ pub(super) async fn list_members(
     path: web::Path<String>,
     q: web::Query<PageQuery>,
 ) -> HttpResponse {
-    let caller = authorize!(req, state);
     let org = path.into_inner();
-    if !caller.may(&org) {
-        return forbidden_org();
-    }
+    authorize_for!(req, state, org);
     let (offset, limit) = q.bounds();
     let search: String = q.q.chars().take(100).collect();
     match state.db.read(move |c| orgs::members(c, &org, &search, offset, limit + 1)).await {
@@ -185,11 +182,8 @@ pub(super) async fn remove_member(
     state: web::Data<AppState>,
     path: web::Path<(String, String)>,
 ) -> HttpResponse {
-    let caller = authorize!(req, state);
     let (org, email) = path.into_inner();
-    if !caller.may(&org) {
-        return forbidden_org();
-    }
+    authorize_for!(req, state, org);
     match org_service::remove_member(&state.db, &org, &email).await {
         Ok(()) => HttpResponse::NoContent().finish(),
         Err(e) => org_error(e),
@@ -203,11 +197,8 @@ pub(super) async fn list_invitations(
     state: web::Data<AppState>,
     path: web::Path<String>,
 ) -> HttpResponse {
-    let caller = authorize!(req, state);
     let org = path.into_inner();
-    if !caller.may(&org) {
-        return forbidden_org();
-    }
+    authorize_for!(req, state, org);
     let now = state.clock.now();
     match state.db.read(move |c| invitation_store::pending_for_org(c, &org, now)).await {
         Ok(list) => HttpResponse::Ok().json(Page {
@@ -234,11 +225,8 @@ pub(super) async fn invite(
     path: web::Path<String>,
     body: web::Json<NewInvitations>,
 ) -> HttpResponse {
-    let caller = authorize!(req, state);
     let org = path.into_inner();
-    if !caller.may(&org) {
-        return forbidden_org();
-    }
+    let caller = authorize_for!(req, state, org);
     let Some(kind) = InvitationKind::parse(&body.kind) else {
         return error(StatusCode::BAD_REQUEST, "invalid_request", "kind must be internal, external or group");
     };
@@ -284,11 +272,8 @@ pub(super) async fn revoke_invitation(
     state: web::Data<AppState>,
     path: web::Path<(String, String)>,
 ) -> HttpResponse {
-    let caller = authorize!(req, state);
     let (org, id) = path.into_inner();
-    if !caller.may(&org) {
-        return forbidden_org();
-    }
+    authorize_for!(req, state, org);
     let now = state.clock.now();
     let done = state
         .db
