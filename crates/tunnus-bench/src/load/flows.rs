@@ -86,6 +86,8 @@ pub struct Ctx {
     /// RFC 8707 resource indicator (oidc-provider issues JWT access tokens for one).
     pub resource: Option<String>,
     pub username: String,
+    /// How many people `{n}` in `username` stands for (sessions only).
+    pub users: usize,
     pub password: String,
 }
 
@@ -231,9 +233,13 @@ impl Ctx {
         Ok(t)
     }
 
+    pub fn person(&self, n: usize) -> String {
+        nth_person(&self.username, self.users, n)
+    }
+
     /// Just a sign-in that leaves an SSO session: Tunnus's own sign-in page;
     /// for peers, an authorization that stops at the code.
-    pub async fn session(&self) -> Result<()> {
+    pub async fn session(&self, n: usize) -> Result<()> {
         let mut jar = Jar::default();
         if self.kind != ProviderKind::Tunnus {
             self.api_sign_in(&mut jar).await?;
@@ -243,7 +249,7 @@ impl Ctx {
         }
         let login = self.ep.authorization.join("/login").map_err(|e| e.to_string())?;
         let page = exec(&self.http, &mut jar, self.http.get(login.clone())).await?;
-        let FilledForm { action, fields } = fill_form(&login, &page.body, &self.username, &self.password)?;
+        let FilledForm { action, fields } = fill_form(&login, &page.body, &self.person(n), &self.password)?;
         let pairs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
         let done = exec(&self.http, &mut jar, post_form(&self.http, &action, &pairs)).await?;
         if done.status != 303 || jar.is_empty() {
@@ -284,5 +290,22 @@ impl Ctx {
     pub async fn get_ok(&self, url: &Url) -> Result<()> {
         let a = exec(&self.http, &mut Jar::default(), self.http.get(url.clone())).await?;
         if a.status == 200 { Ok(()) } else { Err(format!("{url}: {}", a.status)) }
+    }
+}
+
+/// The `n`th of `users` people of a username template with `{n}`.
+pub fn nth_person(template: &str, users: usize, n: usize) -> String {
+    template.replace("{n}", &(n % users.max(1)).to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::nth_person;
+
+    #[test]
+    fn sessions_are_spread_over_the_people_of_a_template() {
+        assert_eq!(nth_person("aino+{n}@example.com", 100, 1234), "aino+34@example.com");
+        assert_eq!(nth_person("aino+{n}@example.com", 1, 7), "aino+0@example.com");
+        assert_eq!(nth_person("aino@example.com", 100, 7), "aino@example.com");
     }
 }

@@ -57,8 +57,12 @@ pub struct RunArgs {
     /// RFC 8707 resource for authorization and token requests.
     #[arg(long)]
     pub resource: Option<String>,
+    /// The person signing in. For `sessions` with `--users N`, `{n}` in it
+    /// becomes 0..N-1 in turn, spreading the sessions over N people.
     #[arg(long, default_value = "")]
     pub username: String,
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
+    pub users: u32,
     #[arg(long, default_value = "")]
     pub password: String,
 }
@@ -108,7 +112,7 @@ async fn setup(ctx: &Ctx, flow: Flow) -> Result<State> {
     })
 }
 
-async fn step(ctx: &Ctx, flow: Flow, cc_scope: Option<&str>, state: &mut State) -> Result<()> {
+async fn step(ctx: &Ctx, flow: Flow, cc_scope: Option<&str>, state: &mut State, n: usize) -> Result<()> {
     match (flow, state) {
         (Flow::Discovery, _) => ctx.get_ok(&ctx.ep.discovery).await,
         (Flow::Jwks, _) => ctx.get_ok(&ctx.ep.jwks).await,
@@ -121,7 +125,7 @@ async fn step(ctx: &Ctx, flow: Flow, cc_scope: Option<&str>, state: &mut State) 
         }
         (Flow::Userinfo, State::Access(at)) => ctx.userinfo(at).await,
         (Flow::Introspect, State::Access(at)) => ctx.introspect(at).await,
-        (Flow::Sessions, _) => ctx.session().await,
+        (Flow::Sessions, _) => ctx.session(n).await,
         (flow, _) => Err(format!("{flow:?}: worker was not set up")),
     }
 }
@@ -175,6 +179,7 @@ pub async fn run(args: RunArgs) -> Result<Outcome> {
         scope: args.scope.clone(),
         resource: args.resource.clone(),
         username: args.username.clone(),
+        users: args.users as usize,
         password: args.password.clone(),
     });
     let mut states = Vec::with_capacity(workers);
@@ -201,15 +206,17 @@ pub async fn run(args: RunArgs) -> Result<Outcome> {
             let cc = (!cc_scope.is_empty()).then_some(cc_scope.as_str());
             loop {
                 let t0 = Instant::now();
-                let go = if counted {
-                    remaining.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1)).is_ok()
+                let n = if counted {
+                    match remaining.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1)) {
+                        Ok(n) => n,
+                        Err(_) => break,
+                    }
+                } else if t0 < end {
+                    0
                 } else {
-                    t0 < end
-                };
-                if !go {
                     break;
-                }
-                let result = step(&ctx, flow, cc, &mut state).await;
+                };
+                let result = step(&ctx, flow, cc, &mut state, n).await;
                 match result {
                     Ok(()) if t0 >= warm_end => tally.latencies.push(t0.elapsed()),
                     Ok(()) => {}
