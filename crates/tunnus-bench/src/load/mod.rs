@@ -70,7 +70,9 @@ pub struct RunArgs {
 impl RunArgs {
     /// Checks what clap cannot: the flow's own needs.
     pub fn validate(&self) -> Result<()> {
-        if !(self.seconds > 0.0 && self.seconds <= 600.0) || !(0.0..=60.0).contains(&self.warmup) {
+        // Written so that NaN fails too.
+        let seconds_ok = self.seconds > 0.0 && self.seconds <= 600.0;
+        if !seconds_ok || !(0.0..=60.0).contains(&self.warmup) {
             return Err("--seconds must be in (0, 600] and --warmup in [0, 60]".into());
         }
         let browser = matches!(
@@ -297,8 +299,10 @@ mod tests {
         assert!(e.contains("--username"), "{e}");
         let e = parse(&["--flow", "sessions", "--username", "u", "--password", "p"]).unwrap().validate().unwrap_err();
         assert!(e.contains("--count"), "{e}");
-        let e = parse(&["--flow", "jwks", "--seconds", "0"]).unwrap().validate().unwrap_err();
-        assert!(e.contains("--seconds"), "{e}");
+        for bad in ["0", "NaN", "601"] {
+            let e = parse(&["--flow", "jwks", "--seconds", bad]).unwrap().validate().unwrap_err();
+            assert!(e.contains("--seconds"), "{bad}: {e}");
+        }
     }
 
     #[test]
