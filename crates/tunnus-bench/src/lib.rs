@@ -1,4 +1,7 @@
-//! Micro-benchmarks of Tunnus's hot paths live in `benches/`; run them with
-//! `cargo bench -p tunnus-bench`. Figures and what they mean for capacity:
-//! `docs/performance.md`. This library is deliberately empty so that
-//! `cargo test --workspace` does not pay for the benchmarks.
+//! Benchmarks of Tunnus. Criterion micro-benchmarks of the hot paths live in
+//! `benches/` (`cargo bench -p tunnus-bench`); the `load` module is the
+//! end-to-end load generator behind the `tunnus-load` binary, driven by
+//! `bench/run` against Tunnus and peer providers. Figures and how to read
+//! them: `docs/performance.md`.
+
+pub mod load;

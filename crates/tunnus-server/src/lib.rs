@@ -5,6 +5,7 @@
 pub mod config;
 pub mod error;
 mod handlers;
+pub mod hashing;
 pub mod http;
 pub mod pages;
 pub mod services;

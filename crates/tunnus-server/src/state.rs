@@ -7,7 +7,7 @@ use std::time::Duration;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use rand::RngCore;
-use tokio::sync::{Notify, Semaphore};
+use tokio::sync::Notify;
 use tunnus_core::Clock;
 use tunnus_core::password::PasswordHasher;
 use tunnus_core::session::SessionLifetime;
@@ -16,6 +16,7 @@ use tunnus_store::{Db, DbConfig, Ephemeral};
 
 use crate::config::Config;
 use crate::error::StartError;
+use crate::hashing::HashingPool;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -24,9 +25,8 @@ pub struct AppState {
     pub ephemeral: Ephemeral,
     pub clock: Arc<dyn Clock>,
     pub hasher: PasswordHasher,
-    /// Bounds concurrent Argon2 work to the cores we have, so a burst of
-    /// sign-ins queues instead of starving every other request.
-    pub hashing_slots: Arc<Semaphore>,
+    /// Argon2 work runs here: one thread per core (see `hashing.rs`).
+    pub hashing_pool: HashingPool,
     /// Key for CSRF tokens (and other keyed hashes).
     pub secret_key: Arc<[u8]>,
     /// Wakes the outbox worker when an email was queued.
@@ -80,8 +80,9 @@ impl AppState {
             db,
             ephemeral,
             clock,
+            hashing_pool: HashingPool::new(hasher.clone(), cores)
+                .map_err(|e| StartError::Config(format!("hashing threads: {e}")))?,
             hasher,
-            hashing_slots: Arc::new(Semaphore::new(cores)),
             secret_key,
             mail_waker,
             dev_outbox,
@@ -97,17 +98,12 @@ impl AppState {
         }
     }
 
-    /// Runs CPU-heavy password work on the blocking pool, a bounded number at a time.
+    /// Runs CPU-heavy password work on the hashing threads, one per core.
     pub async fn hashing<T: Send + 'static>(
         &self,
         work: impl FnOnce(&PasswordHasher) -> T + Send + 'static,
     ) -> Result<T, crate::error::AppError> {
-        let _slot =
-            self.hashing_slots.acquire().await.map_err(|_| crate::error::AppError::internal("hashing pool closed"))?;
-        let hasher = self.hasher.clone();
-        tokio::task::spawn_blocking(move || work(&hasher))
-            .await
-            .map_err(|e| crate::error::AppError::internal(format!("hashing task: {e}")))
+        self.hashing_pool.run(work).await.map_err(crate::error::AppError::internal)
     }
 }
 

@@ -2,8 +2,14 @@
 //! and in each form an HMAC of it under the server key (a signed
 //! double-submit token). A cross-site page can neither read the cookie nor
 //! forge the HMAC. Requests whose `Origin` is another site are refused too.
+//! The cookie is set only on answers whose handler used the token (pages with
+//! forms, form posts): protocol endpoints, discovery and the JWKS answer
+//! without it, so their cacheable answers carry no per-browser cookie and
+//! API calls do not pay for one.
 
 use std::future::{Ready, ready};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use actix_web::body::MessageBody;
 use actix_web::cookie::{Cookie, SameSite};
@@ -28,9 +34,11 @@ pub fn cookie_name(secure: bool) -> &'static str {
 struct CsrfSeed {
     value: String,
     is_new: bool,
+    /// Set when a handler takes the `Csrf` extractor.
+    used: Arc<AtomicBool>,
 }
 
-/// Middleware: makes sure the browser has a CSRF cookie.
+/// Middleware: makes sure a browser shown a form has a CSRF cookie.
 pub async fn middleware(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
@@ -39,12 +47,16 @@ pub async fn middleware(
     let name = cookie_name(secure);
     let existing = req.cookie(name).and_then(|c| SecretToken::from_presented(c.value()).map(|t| t.expose().to_owned()));
     let seed = match existing {
-        Some(value) => CsrfSeed { value, is_new: false },
-        None => CsrfSeed { value: SecretToken::generate(&mut rand::rng()).expose().to_owned(), is_new: true },
+        Some(value) => CsrfSeed { value, is_new: false, used: Arc::default() },
+        None => CsrfSeed {
+            value: SecretToken::generate(&mut rand::rng()).expose().to_owned(),
+            is_new: true,
+            used: Arc::default(),
+        },
     };
     req.extensions_mut().insert(seed.clone());
     let mut res = next.call(req).await?;
-    if seed.is_new {
+    if seed.is_new && seed.used.load(Ordering::Relaxed) {
         let cookie =
             Cookie::build(name, seed.value).path("/").http_only(true).secure(secure).same_site(SameSite::Lax).finish();
         res.response_mut().add_cookie(&cookie).map_err(actix_web::error::ErrorInternalServerError)?;
@@ -110,6 +122,7 @@ impl FromRequest for Csrf {
         // Without a cookie the seed is fresh and random, so no submitted token can match it.
         ready(match seed {
             Some(seed) => {
+                seed.used.store(true, Ordering::Relaxed);
                 Ok(Csrf { token: token_for(&state.secret_key, &seed.value), same_origin: origin_ok(req, state) })
             }
             None => Err(AppError::internal("CSRF middleware missing")),

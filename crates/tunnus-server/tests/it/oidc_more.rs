@@ -321,3 +321,25 @@ async fn native_app_with_loopback_redirect_on_a_random_port() {
     );
     assert_eq!(b.client.get(wrong).send().await.unwrap().status(), StatusCode::BAD_REQUEST);
 }
+
+/// Only pages with forms set the CSRF cookie: discovery and the JWKS are
+/// cacheable and must not hand every caller its own cookie, and API calls
+/// should not pay for one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_csrf_cookie_comes_only_with_forms() {
+    let app = TestApp::start(Backend::Sqlite, |_| {}).await.unwrap();
+    let b = app.browser();
+    for path in ["/.well-known/openid-configuration", "/jwks", "/userinfo", "/healthz"] {
+        let page = b.get(path).await;
+        assert!(page.headers.get("set-cookie").is_none(), "{path}: {:?}", page.headers);
+    }
+    let login = b.get("/login").await;
+    let cookie = login.headers.get("set-cookie").map(|v| v.to_str().unwrap().to_owned()).unwrap_or_default();
+    assert!(cookie.starts_with("tunnus_csrf="), "{cookie}");
+    // The form still works with that cookie: a wrong password is refused by
+    // the sign-in check (401), not by the CSRF check (403).
+    let done = b
+        .post("/login", &[("csrf", &login.csrf()), ("email", "nobody@example.com"), ("password", "Wrong-Pass1")])
+        .await;
+    assert_eq!(done.status, StatusCode::UNAUTHORIZED, "{}", done.body);
+}

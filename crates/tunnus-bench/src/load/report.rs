@@ -1,0 +1,125 @@
+//! Turns the JSON lines of a benchmark run into Markdown tables, one per
+//! flow, with Tunnus/peer throughput ratios.
+
+use std::fmt::Write as _;
+
+use super::Outcome;
+
+/// The signing algorithm a label names, so ratios compare like with like.
+fn alg(label: &str) -> &str {
+    ["RS256", "ES256"].into_iter().find(|a| label.contains(a)).unwrap_or("")
+}
+
+fn mib(kib: u64) -> String {
+    format!("{:.1}", kib as f64 / 1024.0)
+}
+
+/// Markdown for all outcomes, flows in their first-seen order.
+pub fn markdown(outcomes: &[Outcome]) -> String {
+    let mut flows: Vec<&str> = Vec::new();
+    for o in outcomes {
+        if !flows.contains(&o.flow.as_str()) {
+            flows.push(&o.flow);
+        }
+    }
+    let mut out = String::new();
+    for flow in flows {
+        let rows: Vec<&Outcome> = outcomes.iter().filter(|o| o.flow == flow).collect();
+        let _ = writeln!(out, "\n### {flow}\n");
+        let _ = writeln!(
+            out,
+            "| provider | setup | conc. | per s | p50 ms | p99 ms | server CPU % | machine busy % | peak RSS MiB | errors |"
+        );
+        let _ = writeln!(out, "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+        for o in &rows {
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | {:.0} | {:.2} | {:.2} | {:.0} | {:.0} | {} | {} |",
+                o.provider,
+                o.label,
+                o.concurrency,
+                o.per_second,
+                o.p50_ms,
+                o.p99_ms,
+                o.server_cpu_pct,
+                o.machine_busy_pct,
+                mib(o.hwm_kib),
+                o.errors
+            );
+        }
+        let ours: Vec<&&Outcome> = rows.iter().filter(|o| o.provider == "tunnus").collect();
+        for peer in rows.iter().filter(|o| o.provider != "tunnus" && o.per_second > 0.0) {
+            for t in ours.iter().filter(|t| alg(&t.label) == alg(&peer.label)) {
+                let _ = writeln!(
+                    out,
+                    "\nTunnus ({}) / {} ({}): **{:.1}×**",
+                    t.label,
+                    peer.provider,
+                    peer.label,
+                    t.per_second / peer.per_second
+                );
+            }
+        }
+        for o in rows.iter().filter(|o| o.first_error.is_some()) {
+            let _ = writeln!(
+                out,
+                "\nfirst error, {} {}: `{}`",
+                o.provider,
+                o.label,
+                o.first_error.as_deref().unwrap_or("")
+            );
+        }
+    }
+    out
+}
+
+/// Parses a file of JSON lines; lines that are not outcomes are skipped.
+pub fn parse_lines(text: &str) -> Vec<Outcome> {
+    text.lines().filter_map(|l| serde_json::from_str(l).ok()).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn outcome(provider: &str, label: &str, per_second: f64) -> Outcome {
+        Outcome {
+            provider: provider.into(),
+            flow: "code".into(),
+            label: label.into(),
+            concurrency: 8,
+            seconds: 5.0,
+            ok: 100,
+            errors: 0,
+            per_second,
+            p50_ms: 1.0,
+            p99_ms: 2.0,
+            server_cpu_pct: 150.0,
+            machine_busy_pct: 100.0,
+            rss_kib_before: 1,
+            rss_kib_after: 2,
+            hwm_kib: 2048,
+            first_error: None,
+        }
+    }
+
+    #[test]
+    fn ratios_compare_the_same_algorithm() {
+        let rows = vec![
+            outcome("tunnus", "embedded ES256", 8000.0),
+            outcome("tunnus", "embedded RS256", 2000.0),
+            outcome("glewlwyd", "RS256", 500.0),
+        ];
+        let md = markdown(&rows);
+        assert!(md.contains("Tunnus (embedded RS256) / glewlwyd (RS256): **4.0×**"), "{md}");
+        assert!(!md.contains("ES256) / glewlwyd"), "{md}");
+        assert!(md.contains("| glewlwyd | RS256 | 8 | 500 | 1.00 | 2.00 | 150 | 100 | 2.0 | 0 |"), "{md}");
+    }
+
+    #[test]
+    fn json_lines_round_trip_and_noise_is_skipped() {
+        let line = serde_json::to_string(&outcome("tunnus", "x", 1.0)).unwrap();
+        let parsed = parse_lines(&format!("starting…\n{line}\n\n"));
+        assert_eq!(parsed, vec![outcome("tunnus", "x", 1.0)]);
+    }
+}
