@@ -28,6 +28,10 @@ pub enum ActionEmailKind {
     AccountExists,
     /// An invitation to join an organization (`org` names it).
     Invitation,
+    /// An account imported from the legacy account system: set your password.
+    LegacyImported,
+    /// An imported account whose password came along: just sign in.
+    LegacyImportedWithPassword,
 }
 
 impl ActionEmailKind {
@@ -37,6 +41,8 @@ impl ActionEmailKind {
             Self::ResetPassword => "reset-password",
             Self::AccountExists => "account-exists",
             Self::Invitation => "invitation",
+            Self::LegacyImported => "legacy-imported",
+            Self::LegacyImportedWithPassword => "legacy-imported-password",
         }
     }
 }
