@@ -12,6 +12,7 @@ mod device;
 mod faults;
 mod invitations;
 mod language;
+mod legacy;
 mod lifecycle;
 mod oidc;
 mod oidc_more;
