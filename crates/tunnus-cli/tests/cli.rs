@@ -1,5 +1,6 @@
 //! The `tunnus` binary end to end on a scratch SQLite data directory:
-//! organizations, memberships, groups, licenses and `user show`.
+//! organizations, memberships, groups, licenses and `user show`; and the
+//! legacy import on both databases (`cli/legacy.rs`).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -9,6 +10,9 @@ use std::process::{Command, Output};
 use tunnus_core::country::Country;
 use tunnus_core::{Clock, Email, SystemClock, User, UserId, UserStatus};
 use tunnus_store::{Db, DbConfig, users};
+
+#[path = "cli/legacy.rs"]
+mod legacy;
 
 /// Runs `tunnus ARGS` with its data directory in `dir`.
 fn tunnus(dir: &Path, args: &[&str]) -> Output {

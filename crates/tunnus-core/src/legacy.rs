@@ -369,8 +369,9 @@ pub struct ImportReport {
     /// Rows already imported by an earlier run (nothing done).
     pub already_imported: u64,
     pub skipped: BTreeMap<SkipReason, u64>,
-    /// Skipped rows that were skipped for the same reason by an earlier run.
-    pub skipped_before: u64,
+    /// Skipped rows whose reason this run stored (new, or changed since an
+    /// earlier run); 0 on a rerun over unchanged data.
+    pub skips_recorded: u64,
     pub emails_queued: u64,
     pub skips: Vec<Skip>,
     pub conflicts: Vec<Conflict>,
@@ -389,7 +390,7 @@ impl ImportReport {
 
     /// Whether the run changed nothing that an earlier run had not already done.
     pub fn nothing_changed(&self) -> bool {
-        self.created == 0 && self.merged == 0 && self.skipped_total() == self.skipped_before
+        self.created == 0 && self.merged == 0 && self.skips_recorded == 0
     }
 
     /// The human summary printed at the end and written next to the JSON.
@@ -508,8 +509,10 @@ mod tests {
     fn the_summary_says_when_nothing_changed() {
         let mut report = ImportReport { records: 2, already_imported: 1, ..Default::default() };
         report.skip(Skip { record: 2, legacy_id: None, email: None, reason: SkipReason::Unverified, detail: "".into() });
-        report.skipped_before = 1;
         assert!(report.summary().contains("Nothing changed"), "{}", report.summary());
+        report.skips_recorded = 1;
+        assert!(!report.summary().contains("Nothing changed"));
+        report.skips_recorded = 0;
         report.created = 1;
         assert!(!report.summary().contains("Nothing changed"));
     }

@@ -246,9 +246,10 @@ impl Importer {
         now: OffsetDateTime,
     ) {
         let before = skip.legacy_id.as_ref().and_then(|id| states.get(id));
-        if before.is_some_and(|(o, r)| *o == Outcome::Skipped && r.as_deref() == Some(skip.reason.as_str())) {
-            part.skipped_before += 1;
-        } else if let Some(id) = skip.legacy_id.as_ref().filter(|_| skip.reason != SkipReason::DuplicateLegacyId) {
+        let unchanged = before.is_some_and(|(o, r)| *o == Outcome::Skipped && r.as_deref() == Some(skip.reason.as_str()));
+        // Skipped for the same reason last time: nothing to write.
+        if !unchanged
+            && let Some(id) = skip.legacy_id.as_ref().filter(|_| skip.reason != SkipReason::DuplicateLegacyId) {
             let membership = account.and_then(|a| a.membership.as_ref());
             w.legacy.push(NewLegacyAccount {
                 legacy_id: id.clone(),
@@ -267,6 +268,7 @@ impl Importer {
                 imported_at: to_db(now),
                 updated_at: to_db(now),
             });
+            part.skips_recorded += 1;
         }
         part.skip(skip);
     }
@@ -467,7 +469,7 @@ fn merge_reports(into: &mut ImportReport, part: ImportReport) {
     into.created += part.created;
     into.merged += part.merged;
     into.already_imported += part.already_imported;
-    into.skipped_before += part.skipped_before;
+    into.skips_recorded += part.skips_recorded;
     into.emails_queued += part.emails_queued;
     for (reason, n) in part.skipped {
         *into.skipped.entry(reason).or_default() += n;
