@@ -407,7 +407,10 @@ impl ImportReport {
         }
         out.push_str(&format!("  emails queued:    {}\n", self.emails_queued));
         if !self.conflicts.is_empty() {
-            out.push_str(&format!("  conflicts:        {} (merged without the conflicting part)\n", self.conflicts.len()));
+            out.push_str(&format!(
+                "  conflicts:        {} (merged without the conflicting part)\n",
+                self.conflicts.len()
+            ));
         }
         if !self.kept_separate.is_empty() {
             out.push_str(&format!(
@@ -494,7 +497,10 @@ mod tests {
         assert_eq!(reason(with(&[("language", "fi-FI")])), SkipReason::InvalidField);
         assert_eq!(reason(with(&[("organization_name", "Acme"), ("role", "boss")])), SkipReason::InvalidField);
         assert_eq!(reason(with(&[("role", "admin")])), SkipReason::MissingField);
-        assert_eq!(reason(with(&[("password_hash", "abc"), ("password_scheme", "md5")])), SkipReason::UnsupportedHashScheme);
+        assert_eq!(
+            reason(with(&[("password_hash", "abc"), ("password_scheme", "md5")])),
+            SkipReason::UnsupportedHashScheme
+        );
         assert_eq!(reason(with(&[("password_hash", "$2b$10$tooshort")])), SkipReason::UnsupportedHashScheme);
     }
 
@@ -508,7 +514,13 @@ mod tests {
     #[test]
     fn the_summary_says_when_nothing_changed() {
         let mut report = ImportReport { records: 2, already_imported: 1, ..Default::default() };
-        report.skip(Skip { record: 2, legacy_id: None, email: None, reason: SkipReason::Unverified, detail: "".into() });
+        report.skip(Skip {
+            record: 2,
+            legacy_id: None,
+            email: None,
+            reason: SkipReason::Unverified,
+            detail: "".into(),
+        });
         assert!(report.summary().contains("Nothing changed"), "{}", report.summary());
         report.skips_recorded = 1;
         assert!(!report.summary().contains("Nothing changed"));

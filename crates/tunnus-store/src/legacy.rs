@@ -334,18 +334,25 @@ pub fn count_by_outcome(conn: &mut DbConnection) -> StoreResult<HashMap<String, 
     Ok(rows.into_iter().collect())
 }
 
-/// (outcome, reason, user id) of one legacy account.
-pub fn find(
-    conn: &mut DbConnection,
-    legacy_id: &str,
-) -> StoreResult<Option<(Outcome, Option<String>, Option<String>)>> {
+/// Where one legacy account stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LegacyState {
+    pub outcome: Outcome,
+    pub reason: Option<String>,
+    pub user_id: Option<String>,
+}
+
+pub fn find(conn: &mut DbConnection, legacy_id: &str) -> StoreResult<Option<LegacyState>> {
     let row: Option<(String, Option<String>, Option<String>)> = legacy_accounts::table
         .find(legacy_id)
         .select((legacy_accounts::outcome, legacy_accounts::reason, legacy_accounts::user_id))
         .first(conn)
         .optional()?;
-    row.map(|(o, r, u)| Ok((Outcome::parse(&o).ok_or_else(|| crate::StoreError::corrupt("legacy outcome"))?, r, u)))
-        .transpose()
+    row.map(|(o, reason, user_id)| {
+        let outcome = Outcome::parse(&o).ok_or_else(|| crate::StoreError::corrupt("legacy outcome"))?;
+        Ok(LegacyState { outcome, reason, user_id })
+    })
+    .transpose()
 }
 
 pub fn join_licenses(licenses: &[String]) -> String {

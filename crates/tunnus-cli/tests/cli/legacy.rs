@@ -93,15 +93,27 @@ fn seed_user(db: &Db, email: &str, given: &str, family: &str, status: UserStatus
     user.id.to_string()
 }
 
-const HEADER: &str =
-    "legacy_id,email,verified,given_name,family_name,country,organization_name,membership_kind,role,licenses,password_hash,password_scheme";
+const HEADER: &str = "legacy_id,email,verified,given_name,family_name,country,organization_name,membership_kind,role,licenses,password_hash,password_scheme";
 
 /// One record per outcome; (CSV line, JSON line).
 fn records() -> Vec<(String, String)> {
     let bcrypt = bcrypt::hash("Old-pass1", 4).unwrap();
     let rows: Vec<[&str; 12]> = vec![
         ["L1", "aino.new@example.com", "true", "Aino", "Virtanen", "FI", "Acme", "internal", "admin", "campus", "", ""],
-        ["L2", "MERGE@example.com", "true", "Merja", "Merge", "FI", "Acme", "external", "", "campus;model-sharing", "", ""],
+        [
+            "L2",
+            "MERGE@example.com",
+            "true",
+            "Merja",
+            "Merge",
+            "FI",
+            "Acme",
+            "external",
+            "",
+            "campus;model-sharing",
+            "",
+            "",
+        ],
         ["L3", "busy@example.com", "true", "Bo", "Busy", "SE", "Acme", "internal", "", "campus", "", ""],
         ["L4", "bad@@example.com", "true", "Ba", "D", "FI", "", "", "", "", "", ""],
         ["L5", "", "true", "No", "Email", "FI", "", "", "", "", "", ""],
@@ -145,8 +157,7 @@ fn every_reason_merge_dry_run_and_rerun(t: &Target, jsonl: bool) {
     let other = db.write_blocking(|c| orgs::create_org(c, "Other", now)).unwrap();
     let merge = seed_user(&db, "merge@example.com", "Merja", "Merge", UserStatus::Active);
     let busy = seed_user(&db, "busy@example.com", "Bo", "Busy", UserStatus::Active);
-    db.write_blocking(|c| orgs::add_membership(c, &other, &busy, MembershipKind::Internal, Role::Member, now))
-        .unwrap();
+    db.write_blocking(|c| orgs::add_membership(c, &other, &busy, MembershipKind::Internal, Role::Member, now)).unwrap();
     seed_user(&db, "earlier@example.com", "aino", "VIRTANEN", UserStatus::Active);
     let pending = seed_user(&db, "pending@example.com", "P", "Ending", UserStatus::Unverified);
 
@@ -187,7 +198,8 @@ fn every_reason_merge_dry_run_and_rerun(t: &Target, jsonl: bool) {
         assert_eq!(r["skipped"][reason], n, "{reason}: {r}");
         assert!(out.contains(reason), "the summary lists {reason}: {out}");
     }
-    let skipped_ids: HashSet<&str> = r["skips"].as_array().unwrap().iter().filter_map(|s| s["legacy_id"].as_str()).collect();
+    let skipped_ids: HashSet<&str> =
+        r["skips"].as_array().unwrap().iter().filter_map(|s| s["legacy_id"].as_str()).collect();
     for id in ["L4", "L5", "L6", "L7", "L8", "L9", "L10", "L11", "L12", "L13"] {
         assert!(skipped_ids.contains(id), "{id} listed with its reason");
     }
@@ -205,7 +217,10 @@ fn every_reason_merge_dry_run_and_rerun(t: &Target, jsonl: bool) {
     assert_eq!(db.read_blocking(|c| users::count(c)).unwrap(), 6);
     let facts = db.read_blocking(|c| orgs::access_facts(c, &merge)).unwrap();
     assert_eq!(facts.memberships.len(), 1);
-    assert_eq!((facts.memberships[0].org_id.as_str(), facts.memberships[0].kind), (acme.as_str(), MembershipKind::External));
+    assert_eq!(
+        (facts.memberships[0].org_id.as_str(), facts.memberships[0].kind),
+        (acme.as_str(), MembershipKind::External)
+    );
     assert_eq!(facts.grants.len(), 2);
     let facts = db.read_blocking(|c| orgs::access_facts(c, &busy)).unwrap();
     assert_eq!(facts.memberships.len(), 1, "still only internal in Other");
@@ -222,7 +237,10 @@ fn every_reason_merge_dry_run_and_rerun(t: &Target, jsonl: bool) {
     let out = t.ok(&["import-legacy", file, "--report", report_arg]);
     assert!(out.contains("Nothing changed"), "{out}");
     let r = report_of(&report);
-    assert_eq!((r["created"].as_u64(), r["merged"].as_u64(), r["already_imported"].as_u64()), (Some(0), Some(0), Some(5)));
+    assert_eq!(
+        (r["created"].as_u64(), r["merged"].as_u64(), r["already_imported"].as_u64()),
+        (Some(0), Some(0), Some(5))
+    );
     assert_eq!(r["emails_queued"], 0);
     assert_eq!(db.read_blocking(|c| users::count(c)).unwrap(), 6);
     assert_eq!(db.read_blocking(|c| outbox::pending_count(c)).unwrap(), 3);
@@ -266,8 +284,12 @@ fn killed_mid_run_then_rerun(t: &Target) {
     }
     let file = t.write("big.csv", &csv);
     let file = file.to_str().unwrap();
-    let mut child =
-        t.command(&["import-legacy", file, "--batch-size", "100"]).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
+    let mut child = t
+        .command(&["import-legacy", file, "--batch-size", "100"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
     let started = Instant::now();
     let done_before_kill = loop {
         let done: i64 = db.read_blocking(|c| legacy::count_by_outcome(c)).unwrap().values().sum();

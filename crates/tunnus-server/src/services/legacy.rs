@@ -105,7 +105,12 @@ impl Importer {
     /// Imports one batch in one transaction (rolled back in a dry run). A
     /// person signing up with one of the batch's emails meanwhile makes the
     /// batch conflict; it is then retried, and sees that identity.
-    pub fn import_batch(&mut self, batch: &[Checked], report: &mut ImportReport, now: OffsetDateTime) -> StoreResult<()> {
+    pub fn import_batch(
+        &mut self,
+        batch: &[Checked],
+        report: &mut ImportReport,
+        now: OffsetDateTime,
+    ) -> StoreResult<()> {
         let db = self.db.clone();
         let dry_run = self.dry_run;
         let mut attempt = 0;
@@ -246,10 +251,11 @@ impl Importer {
         now: OffsetDateTime,
     ) {
         let before = skip.legacy_id.as_ref().and_then(|id| states.get(id));
-        let unchanged = before.is_some_and(|(o, r)| *o == Outcome::Skipped && r.as_deref() == Some(skip.reason.as_str()));
+        let unchanged =
+            before.is_some_and(|(o, r)| *o == Outcome::Skipped && r.as_deref() == Some(skip.reason.as_str()));
         // Skipped for the same reason last time: nothing to write.
-        if !unchanged
-            && let Some(id) = skip.legacy_id.as_ref().filter(|_| skip.reason != SkipReason::DuplicateLegacyId) {
+        if !unchanged && let Some(id) = skip.legacy_id.as_ref().filter(|_| skip.reason != SkipReason::DuplicateLegacyId)
+        {
             let membership = account.and_then(|a| a.membership.as_ref());
             w.legacy.push(NewLegacyAccount {
                 legacy_id: id.clone(),

@@ -6,9 +6,9 @@
 use reqwest::StatusCode;
 use time::Duration;
 use tunnus_core::Clock as _;
+use tunnus_core::Email;
 use tunnus_core::legacy::{ImportReport, LegacyRow, Skip, SkipReason};
 use tunnus_core::legacy_hash::pbkdf2_sha256_phc;
-use tunnus_core::Email;
 use tunnus_server::services::legacy::{Checked, ImportSettings, Importer};
 use tunnus_store::legacy::Outcome;
 use tunnus_store::{legacy, orgs, outbox, users};
@@ -152,6 +152,6 @@ both_backends!(
 );
 
 async fn legacy_state(app: &TestApp, id: &'static str) -> (Outcome, Option<String>) {
-    let (outcome, _, user) = app.state().db.read(move |c| legacy::find(c, id)).await.unwrap().unwrap();
-    (outcome, user)
+    let state = app.state().db.read(move |c| legacy::find(c, id)).await.unwrap().unwrap();
+    (state.outcome, state.user_id)
 }
