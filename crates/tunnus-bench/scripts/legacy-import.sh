@@ -9,16 +9,16 @@
 #   crates/tunnus-bench/scripts/legacy-import.sh            # both backends
 #   ROWS=100000 BACKENDS=sqlite crates/tunnus-bench/scripts/legacy-import.sh
 #
-# Environment: TUNNUS_BIN (default target/release/tunnus, or
+# Environment: BENCH_BIN (default target/release/tunnus, or
 # $CARGO_TARGET_DIR/release/tunnus), BENCH_POSTGRES_URL (default
 # postgres://postgres@127.0.0.1:5432/test; a scratch schema is created and
-# dropped), BATCH (records per transaction, default 1000).
+# dropped), BATCH (records per transaction, default 5000).
 set -euo pipefail
 
 ROWS=${ROWS:-1000000}
-BATCH=${BATCH:-1000}
+BATCH=${BATCH:-5000}
 BACKENDS=${BACKENDS:-"sqlite postgres"}
-BIN=${TUNNUS_BIN:-${CARGO_TARGET_DIR:-target}/release/tunnus}
+BIN=${BENCH_BIN:-${CARGO_TARGET_DIR:-target}/release/tunnus}
 PG=${BENCH_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/test}
 WORK=$(mktemp -d)
 SCHEMA="bench_legacy_$$"

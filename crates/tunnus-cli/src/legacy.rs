@@ -37,7 +37,7 @@ pub struct ImportArgs {
     #[arg(long, value_name = "PATH")]
     report: Option<PathBuf>,
     /// Records per transaction.
-    #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    #[arg(long, default_value_t = 5000, value_parser = clap::value_parser!(u32).range(1..=10_000))]
     batch_size: u32,
 }
 

@@ -17,7 +17,7 @@ use tunnus_core::action::ActionPurpose;
 use tunnus_core::legacy::{Conflict, ImportReport, KeptSeparate, LegacyAccount, Skip, SkipReason};
 use tunnus_core::{SecretToken, UserId, UserStatus};
 use tunnus_i18n::{Lang, Tr};
-use tunnus_mail::{ActionEmail, ActionEmailKind, OUTBOX_KIND_EMAIL};
+use tunnus_mail::{ActionEmail, ActionEmailKind, DeferredEmail, OUTBOX_KIND_EMAIL};
 use tunnus_store::legacy::{
     self, BatchWrites, ExistingIdentity, NewActionToken, NewImportedUser, NewLegacyAccount, NewMembership,
     NewOutboxItem, NewUserGrant, Outcome,
@@ -68,6 +68,7 @@ pub struct Importer {
     /// Identities not created by an import, by lowercase (given, family) name.
     earlier: HashMap<(String, String), Vec<String>>,
     next_email_at: OffsetDateTime,
+    batches: u64,
 }
 
 fn name_key(given: &str, family: &str) -> (String, String) {
@@ -91,6 +92,7 @@ impl Importer {
             entitlements: HashMap::new(),
             earlier,
             next_email_at: now,
+            batches: 0,
         };
         if let Some(last) = last_email {
             importer.next_email_at = now.max(last + importer.email_gap());
@@ -122,6 +124,12 @@ impl Importer {
             match result {
                 Ok(()) => {
                     merge_reports(report, part);
+                    self.batches += 1;
+                    // Statistics after batches 1, 2, 4, 8, …: cheap, and the
+                    // planner's picture never lags far behind the tables.
+                    if !dry_run && self.batches.is_power_of_two() {
+                        db.write_blocking(legacy::analyze)?;
+                    }
                     return Ok(());
                 }
                 Err(e) if e.is_conflict() && attempt < 3 => {
@@ -416,14 +424,15 @@ impl Importer {
             link: &link,
             valid_hours,
             org: None,
-        }
-        .render(&tr)
-        .map_err(|e| StoreError::corrupt(format!("email template: {e}")))?;
+        };
+        // Stored by its parts, rendered when sent: a large import would
+        // otherwise write kilobytes of HTML per person.
+        let payload = DeferredEmail::new(&email, tr.lang_tag());
         w.emails.push(NewOutboxItem {
             id: uuid::Uuid::now_v7().to_string(),
             kind: OUTBOX_KIND_EMAIL,
-            recipient: email.to.clone(),
-            payload: serde_json::to_string(&email).map_err(|e| StoreError::corrupt(e.to_string()))?,
+            recipient: payload.to.clone(),
+            payload: serde_json::to_string(&payload).map_err(|e| StoreError::corrupt(e.to_string()))?,
             attempts: 0,
             next_attempt_at: to_db(at),
             created_at: to_db(now),
