@@ -148,6 +148,7 @@ impl Importer {
         part: &mut ImportReport,
         now: OffsetDateTime,
     ) -> StoreResult<()> {
+        legacy::prepare_batch(conn)?;
         let ids: Vec<&str> = batch
             .iter()
             .filter_map(|item| match item {
