@@ -1,5 +1,6 @@
 //! The `tunnus` command: `serve` runs the provider, `migrate` applies
-//! database migrations. Configuration comes from `--config FILE` (or
+//! database migrations, `import-legacy` brings accounts over from the legacy
+//! account system. Configuration comes from `--config FILE` (or
 //! `TUNNUS_CONFIG`) and `TUNNUS_*` variables; with neither, the embedded
 //! default runs from `./data`.
 
@@ -15,6 +16,7 @@ use tunnus_store::{Db, DbConfig};
 
 mod clients;
 mod demo;
+mod legacy;
 mod orgs;
 mod terms;
 
@@ -57,6 +59,9 @@ enum Command {
     /// Publish new versions of the terms of service and privacy policy.
     #[command(subcommand)]
     Terms(terms::TermsCommand),
+    /// Import accounts from the legacy account system (CSV or JSON Lines).
+    /// Idempotent: a rerun imports only what is not yet in.
+    ImportLegacy(legacy::ImportArgs),
 }
 
 #[derive(Subcommand)]
@@ -103,6 +108,7 @@ fn main() -> ExitCode {
         Command::License(command) => runtime.block_on(orgs::run_license(&config, command)),
         Command::User(command) => runtime.block_on(orgs::run_user(&config, command)),
         Command::Terms(command) => runtime.block_on(terms::run(&config, command)),
+        Command::ImportLegacy(args) => legacy::run(&config, args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -10,6 +10,8 @@ pub mod country;
 pub mod device;
 pub mod email;
 pub mod invitation;
+pub mod legacy;
+pub mod legacy_hash;
 pub mod password;
 pub mod profile;
 pub mod scope;

@@ -238,7 +238,12 @@ impl PasswordHasher {
     }
 
     /// Checks a password; a malformed stored hash counts as a mismatch.
+    /// A hash imported from the legacy account system (bcrypt, PBKDF2) is
+    /// verified by its own scheme and, when correct, replaced by Argon2id.
     pub fn verify(&self, password: &Password, stored: &str) -> Result<Verified, HashError> {
+        if let Some(correct) = crate::legacy_hash::verify(password.expose(), stored) {
+            return if correct { self.hash(password).map(Verified::YesRehashed) } else { Ok(Verified::No) };
+        }
         let Ok(parsed) = PasswordHash::new(stored) else {
             return Ok(Verified::No);
         };
@@ -370,6 +375,22 @@ mod tests {
                 assert_eq!(newer.verify(&pw, &h).unwrap(), Verified::Yes);
             }
             other => panic!("expected a rehash, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn legacy_hashes_verify_once_then_become_argon2id() {
+        let hasher = fast_hasher(64);
+        let pw = Password::new("Legacy-pass1".into());
+        let bcrypt = bcrypt::hash("Legacy-pass1", 4).unwrap();
+        let pbkdf2 = crate::legacy_hash::pbkdf2_sha256_phc("Legacy-pass1", b"saltsaltsalt", 1_000);
+        for legacy in [bcrypt, pbkdf2] {
+            let Verified::YesRehashed(new) = hasher.verify(&pw, &legacy).unwrap() else {
+                panic!("{legacy}: expected an upgrade to Argon2id");
+            };
+            assert!(new.starts_with("$argon2id$"), "{new}");
+            assert_eq!(hasher.verify(&pw, &new).unwrap(), Verified::Yes);
+            assert_eq!(hasher.verify(&Password::new("wrong".into()), &legacy).unwrap(), Verified::No);
         }
     }
 }

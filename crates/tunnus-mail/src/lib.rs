@@ -7,7 +7,7 @@ mod message;
 mod transport;
 mod worker;
 
-pub use message::{ActionEmail, ActionEmailKind, RenderedEmail, queue};
+pub use message::{ActionEmail, ActionEmailKind, DeferredEmail, RenderedEmail, decode_payload, queue};
 pub use transport::{SmtpSecurity, SmtpSettings, Transport};
 pub use worker::email_worker;
 

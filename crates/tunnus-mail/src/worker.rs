@@ -8,7 +8,7 @@ use tunnus_core::Clock;
 use tunnus_store::Db;
 use tunnus_store::outbox_worker::{Deliver, OutboxWorker};
 
-use crate::{OUTBOX_KIND_EMAIL, RenderedEmail, Transport};
+use crate::{OUTBOX_KIND_EMAIL, Transport};
 
 /// A worker that sends queued emails through `transport` from `from`.
 pub fn email_worker(
@@ -23,8 +23,7 @@ pub fn email_worker(
     let deliver: Deliver = Arc::new(move |item| {
         let (transport, from) = (transport.clone(), from.clone());
         Box::pin(async move {
-            let email: RenderedEmail =
-                serde_json::from_str(&item.payload).map_err(|e| format!("unreadable payload: {e}"))?;
+            let email = crate::decode_payload(&item.payload)?;
             transport.send(&from, &email).await.map_err(|e| e.to_string())
         })
     });

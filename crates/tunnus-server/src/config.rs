@@ -46,6 +46,7 @@ pub struct Config {
     pub argon2: Argon2Config,
     pub sessions: SessionConfig,
     pub links: LinkConfig,
+    pub legacy_import: LegacyImportConfig,
     pub throttle: ThrottleConfig,
     pub oidc: OidcConfig,
     pub metrics: MetricsConfig,
@@ -249,6 +250,23 @@ pub struct LinkConfig {
     pub confirm_email_change_hours: i64,
 }
 
+/// `tunnus import-legacy`: how the welcome emails of imported identities go out.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LegacyImportConfig {
+    /// Welcome emails are spread out at this rate (a million at once would
+    /// swamp the mail server and look like spam).
+    pub emails_per_minute: u32,
+    /// Lifetime of the set-password link in that email, counted from when it is due to be sent.
+    pub link_valid_hours: i64,
+}
+
+impl Default for LegacyImportConfig {
+    fn default() -> Self {
+        Self { emails_per_minute: 600, link_valid_hours: 168 }
+    }
+}
+
 /// A limit of `max` attempts per `window_seconds`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -289,6 +307,7 @@ impl Default for Config {
             argon2: Argon2Config::default(),
             sessions: SessionConfig::default(),
             links: LinkConfig::default(),
+            legacy_import: LegacyImportConfig::default(),
             throttle: ThrottleConfig::default(),
             oidc: OidcConfig::default(),
             metrics: MetricsConfig::default(),
@@ -425,6 +444,9 @@ impl Config {
             || self.links.confirm_email_change_hours <= 0
         {
             return Err(ConfigError("links: lifetimes must be positive".into()));
+        }
+        if self.legacy_import.emails_per_minute == 0 || self.legacy_import.link_valid_hours <= 0 {
+            return Err(ConfigError("legacy_import: the email rate and link lifetime must be positive".into()));
         }
         if self.password_policy.min_length > self.password_policy.max_length {
             return Err(ConfigError("password_policy: min_length exceeds max_length".into()));

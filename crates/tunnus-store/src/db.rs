@@ -231,6 +231,31 @@ impl Db {
         on(&mut conn, |c| c.transaction(work))
     }
 
+    /// Runs `work` in a transaction that is always rolled back: a dry run
+    /// sees exactly what a real run would do, and stores nothing.
+    pub fn rehearse_blocking<T, F>(&self, work: F) -> StoreResult<T>
+    where
+        F: FnOnce(&mut DbConnection) -> StoreResult<T>,
+    {
+        let mut conn = self.pool.get()?;
+        let _guard = match self.backend {
+            Backend::Sqlite => Some(self.sqlite_writer.lock().unwrap_or_else(|p| p.into_inner())),
+            Backend::Postgres => None,
+        };
+        let mut outcome = None;
+        let rolled_back: StoreResult<()> = on(&mut conn, |conn| {
+            conn.transaction(|c| {
+                outcome = Some(work(c));
+                Err(StoreError::new(crate::StoreErrorKind::Backend, "rolled back: rehearsal"))
+            })
+        });
+        match outcome {
+            Some(result) => result,
+            // The transaction did not even begin.
+            None => Err(rolled_back.err().unwrap_or_else(|| StoreError::unavailable("transaction did not run"))),
+        }
+    }
+
     /// [`Db::read`] for callers already on a blocking thread.
     pub fn read_blocking<T, F>(&self, work: F) -> StoreResult<T>
     where

@@ -11,6 +11,7 @@ pub mod db;
 pub mod ephemeral;
 pub mod error;
 pub mod invitations;
+pub mod legacy;
 pub mod orgs;
 pub mod outbox;
 pub mod outbox_worker;

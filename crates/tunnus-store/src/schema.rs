@@ -255,3 +255,23 @@ diesel::table! {
 }
 
 diesel::joinable!(invitations -> organizations (organization_id));
+
+diesel::table! {
+    legacy_accounts (legacy_id) {
+        legacy_id -> Text,
+        email -> Text,
+        user_id -> Nullable<Text>,
+        outcome -> Text,
+        reason -> Nullable<Text>,
+        organization -> Nullable<Text>,
+        membership_kind -> Nullable<Text>,
+        role -> Nullable<Text>,
+        licenses -> Text,
+        email_at -> Nullable<Timestamp>,
+        imported_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(legacy_accounts -> users (user_id));
+diesel::allow_tables_to_appear_in_same_query!(legacy_accounts, users);

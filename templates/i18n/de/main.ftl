@@ -185,6 +185,12 @@ access-missing-back = Zurück zu { $client }
 email-invitation-subject = Einladung zur Organisation { $org } auf Tunnus
 email-invitation-body = Sie wurden eingeladen, der Organisation { $org } beizutreten. Öffnen Sie den folgenden Link, melden Sie sich an (oder erstellen Sie Ihr Tunnus-Konto mit dieser E-Mail-Adresse) und nehmen Sie die Einladung an oder lehnen Sie sie ab. Die Einladung finden Sie auch auf Ihrer Profilseite.
 email-invitation-button = Einladung ansehen
+email-legacy-imported-subject = Ihr Konto ist jetzt eine Tunnus-Identität
+email-legacy-imported-body = Ihr Konto aus unserem bisherigen Kontodienst wurde zu Tunnus, unserem neuen Anmeldedienst, umgezogen. Ihre Organisation und Ihre Lizenzen wurden übernommen. Öffnen Sie den folgenden Link, um Ihr Tunnus-Passwort festzulegen; damit wird auch Ihre E-Mail-Adresse bestätigt.
+email-legacy-imported-button = Passwort festlegen
+email-legacy-imported-password-subject = Ihr Konto ist jetzt eine Tunnus-Identität
+email-legacy-imported-password-body = Ihr Konto aus unserem bisherigen Kontodienst wurde zu Tunnus, unserem neuen Anmeldedienst, umgezogen. Ihre Organisation, Ihre Lizenzen und Ihr Passwort wurden übernommen: Melden Sie sich mit Ihrer E-Mail-Adresse und Ihrem bisherigen Passwort an.
+email-legacy-imported-password-button = Anmelden
 
 ## Profil und Einladungen
 profile-title = Ihr Profil

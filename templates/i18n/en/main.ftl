@@ -185,6 +185,12 @@ access-missing-back = Return to { $client }
 email-invitation-subject = Join { $org } on Tunnus
 email-invitation-body = You have been invited to join { $org }. Open the link below, sign in (or create your Tunnus account with this email address) and accept or decline. The invitation also waits for you on your profile page.
 email-invitation-button = See the invitation
+email-legacy-imported-subject = Your account is now a Tunnus identity
+email-legacy-imported-body = Your account from our previous account service has been moved to Tunnus, our new sign-in service. Your organization and licenses came along. Open the link below to set your Tunnus password; it also confirms your email address.
+email-legacy-imported-button = Set your password
+email-legacy-imported-password-subject = Your account is now a Tunnus identity
+email-legacy-imported-password-body = Your account from our previous account service has been moved to Tunnus, our new sign-in service. Your organization and licenses came along, and so did your password: sign in with your email address and your current password.
+email-legacy-imported-password-button = Sign in
 
 ## Profile and invitations
 profile-title = Your profile

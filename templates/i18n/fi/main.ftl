@@ -185,6 +185,12 @@ access-missing-back = Palaa sovellukseen { $client }
 email-invitation-subject = Kutsu organisaatioon { $org } Tunnus-palvelussa
 email-invitation-body = Sinut on kutsuttu liittymään organisaatioon { $org }. Avaa alla oleva linkki, kirjaudu sisään (tai luo Tunnus-tili tällä sähköpostiosoitteella) ja hyväksy tai hylkää kutsu. Kutsu odottaa sinua myös profiilisivullasi.
 email-invitation-button = Näytä kutsu
+email-legacy-imported-subject = Tilisi on nyt Tunnus-tunnus
+email-legacy-imported-body = Tilisi aiemmasta tilipalvelustamme on siirretty Tunnukseen, uuteen kirjautumispalveluumme. Organisaatiosi ja lisenssisi siirtyivät mukana. Avaa alla oleva linkki ja aseta Tunnus-salasanasi; samalla sähköpostiosoitteesi vahvistetaan.
+email-legacy-imported-button = Aseta salasana
+email-legacy-imported-password-subject = Tilisi on nyt Tunnus-tunnus
+email-legacy-imported-password-body = Tilisi aiemmasta tilipalvelustamme on siirretty Tunnukseen, uuteen kirjautumispalveluumme. Organisaatiosi, lisenssisi ja salasanasi siirtyivät mukana: kirjaudu sisään sähköpostiosoitteellasi ja nykyisellä salasanallasi.
+email-legacy-imported-password-button = Kirjaudu sisään
 
 ## Profiili ja kutsut
 profile-title = Profiilisi

@@ -1,5 +1,6 @@
 //! The `tunnus` binary end to end on a scratch SQLite data directory:
-//! organizations, memberships, groups, licenses and `user show`.
+//! organizations, memberships, groups, licenses and `user show`; and the
+//! legacy import on both databases (`cli/legacy.rs`).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 

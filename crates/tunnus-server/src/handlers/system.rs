@@ -124,7 +124,7 @@ async fn dev_outbox(req: HttpRequest, state: web::Data<AppState>, csrf: Csrf) ->
     let rows = items
         .into_iter()
         .filter_map(|item| {
-            let email: tunnus_mail::RenderedEmail = serde_json::from_str(&item.payload).ok()?;
+            let email = tunnus_mail::decode_payload(&item.payload).ok()?;
             Some(OutboxRow {
                 links: links_in(&email.text),
                 to: email.to,

@@ -310,6 +310,7 @@ pub async fn set_password(
     };
     let s = state.clone();
     let uid = user.id.clone();
+    let email = user.email.clone();
     let consumed = state
         .db
         .write(move |conn| {
@@ -323,6 +324,10 @@ pub async fn set_password(
             }
             let kind = if purpose == ActionPurpose::SetPassword { "account.verified" } else { "password.reset" };
             audit::record(conn, kind, Some(uid.as_str()), &origin, json!({}), now)?;
+            if purpose == ActionPurpose::SetPassword {
+                // A legacy account skipped as unverified joins the identity that now proved its email.
+                super::legacy::link_on_verification(conn, &uid, email.as_str(), &origin, now)?;
+            }
             Ok(true)
         })
         .await?;

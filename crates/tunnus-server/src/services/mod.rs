@@ -7,6 +7,7 @@ pub mod audit;
 pub mod backchannel;
 pub mod clients;
 pub mod invitations;
+pub mod legacy;
 pub mod orgs;
 pub mod profile;
 pub mod sessions;

@@ -13,6 +13,7 @@ mod device;
 mod faults;
 mod invitations;
 mod language;
+mod legacy;
 mod lifecycle;
 mod oidc;
 mod oidc_more;
