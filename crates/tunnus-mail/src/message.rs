@@ -32,6 +32,9 @@ pub enum ActionEmailKind {
     ConfirmEmailChange,
     /// Sent to the old address when a change is asked for: if it wasn't you, reset your password.
     EmailChangeNotice,
+    /// Someone signed in through an upstream provider (`org` names it) with
+    /// this address: follow the link to link that account to this identity.
+    ConfirmUpstreamLink,
 }
 
 impl ActionEmailKind {
@@ -43,6 +46,7 @@ impl ActionEmailKind {
             Self::Invitation => "invitation",
             Self::ConfirmEmailChange => "confirm-email-change",
             Self::EmailChangeNotice => "email-change-notice",
+            Self::ConfirmUpstreamLink => "confirm-upstream-link",
         }
     }
 }

@@ -52,6 +52,69 @@ pub struct Config {
     /// Relying parties declared here are created or updated at start-up
     /// (reproducible deployments); others are managed with `tunnus client`.
     pub clients: Vec<ClientConfig>,
+    /// Upstream OpenID Connect providers people may sign in with ("Sign in
+    /// with …"); Tunnus is their relying party.
+    pub upstreams: Vec<UpstreamConfig>,
+}
+
+/// An upstream OpenID Connect provider (Tunnus is its relying party).
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpstreamConfig {
+    /// Short id in URLs and in stored links (`google`): letters, digits, `-`. Never change it.
+    pub id: String,
+    /// The button says "Sign in with {name}".
+    pub name: String,
+    /// The issuer; its `/.well-known/openid-configuration` is read.
+    pub issuer: String,
+    pub client_id: String,
+    /// Better set through the environment (`TUNNUS_UPSTREAMS__…` cannot index a
+    /// list, so keep the file private or template it in).
+    pub client_secret: String,
+    #[serde(default = "upstream_scopes")]
+    pub scopes: Vec<String>,
+    /// Believe the upstream's `email_verified`. `false`: its addresses count as
+    /// unverified, so nobody is created or linked by address from it.
+    #[serde(default = "yes")]
+    pub trust_email_verified: bool,
+}
+
+impl std::fmt::Debug for UpstreamConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UpstreamConfig")
+            .field("id", &self.id)
+            .field("issuer", &self.issuer)
+            .field("client_id", &self.client_id)
+            .field("client_secret", &"<redacted>")
+            .finish_non_exhaustive()
+    }
+}
+
+fn upstream_scopes() -> Vec<String> {
+    vec!["openid".into(), "email".into(), "profile".into()]
+}
+
+impl UpstreamConfig {
+    fn validate(&self) -> Result<(), ConfigError> {
+        let id_ok = !self.id.is_empty()
+            && self.id.len() <= 40
+            && self.id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+        if !id_ok {
+            return Err(ConfigError(format!("upstreams: id {:?}: lowercase letters, digits, - (1-40)", self.id)));
+        }
+        let url = url::Url::parse(&self.issuer).map_err(|e| ConfigError(format!("upstreams.{}: issuer: {e}", self.id)))?;
+        let local = matches!(url.host_str(), Some("localhost" | "127.0.0.1" | "[::1]"));
+        if url.scheme() != "https" && !(url.scheme() == "http" && local) {
+            return Err(ConfigError(format!("upstreams.{}: issuer must be https:// (http:// only for localhost)", self.id)));
+        }
+        if self.name.trim().is_empty() || self.client_id.is_empty() {
+            return Err(ConfigError(format!("upstreams.{}: name and client_id are required", self.id)));
+        }
+        if !self.scopes.iter().any(|s| s == "openid") {
+            return Err(ConfigError(format!("upstreams.{}: scopes must include openid", self.id)));
+        }
+        Ok(())
+    }
 }
 
 /// A relying party declared in the configuration file.
@@ -90,6 +153,14 @@ pub struct ClientConfig {
     /// Only holders of this entitlement may sign in.
     #[serde(default)]
     pub required_entitlement: Option<String>,
+    /// `false`: people who sign in only through an upstream provider are
+    /// asked to set a password first.
+    #[serde(default = "yes")]
+    pub accepts_federated_only: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 impl std::fmt::Debug for ClientConfig {
@@ -130,6 +201,7 @@ impl ClientConfig {
             first_party: self.first_party,
             id_token_alg: self.id_token_alg,
             required_entitlement: self.required_entitlement.clone(),
+            accepts_federated_only: self.accepts_federated_only,
         }
     }
 }
@@ -293,6 +365,7 @@ impl Default for Config {
             oidc: OidcConfig::default(),
             metrics: MetricsConfig::default(),
             clients: Vec::new(),
+            upstreams: Vec::new(),
         }
     }
 }
@@ -450,6 +523,13 @@ impl Config {
         if self.metrics.token.as_ref().is_some_and(|t| t.trim().len() < 16) {
             return Err(ConfigError("metrics.token must be at least 16 characters".into()));
         }
+        let mut ids = std::collections::HashSet::new();
+        for upstream in &self.upstreams {
+            upstream.validate()?;
+            if !ids.insert(upstream.id.as_str()) {
+                return Err(ConfigError(format!("upstreams: id {} appears twice", upstream.id)));
+            }
+        }
         tunnus_core::password::PasswordHasher::new(self.argon2).map_err(|e| ConfigError(format!("argon2: {e}")))?;
         Ok(())
     }
@@ -509,7 +589,9 @@ mod tests {
             assert!(SAMPLE.contains(&format!("[{section}]")), "sample lacks [{section}]");
         }
         // Optional keys appear commented out.
-        for optional in ["database_url", "redis_url", "secret_key", "token", "[mail.smtp]", "[[clients]]"] {
+        for optional in
+            ["database_url", "redis_url", "secret_key", "token", "[mail.smtp]", "[[clients]]", "[[upstreams]]"]
+        {
             assert!(SAMPLE.contains(&format!("# {optional}")), "sample lacks a commented `{optional}`");
         }
     }
@@ -531,6 +613,17 @@ mod tests {
                 .contains("redis_url")
         );
         assert!(Config::from_toml("redis_url = \"redis+cluster://a:7000,b:7001\"").is_ok());
+        let upstream = |id: &str, issuer: &str| {
+            format!("[[upstreams]]\nid = \"{id}\"\nname = \"Up\"\nissuer = \"{issuer}\"\nclient_id = \"c\"\nclient_secret = \"s3cret\"\n")
+        };
+        let ok = Config::from_toml(&upstream("google", "https://accounts.google.com")).unwrap();
+        assert_eq!(ok.upstreams[0].scopes, ["openid", "email", "profile"]);
+        assert!(ok.upstreams[0].trust_email_verified);
+        assert!(!format!("{:?}", ok.upstreams[0]).contains("s3cret"), "the secret is never printed");
+        assert!(Config::from_toml(&upstream("Google!", "https://accounts.google.com")).is_err());
+        assert!(Config::from_toml(&upstream("google", "http://accounts.google.com")).is_err());
+        let twice = format!("{}{}", upstream("a", "https://a.example"), upstream("a", "https://b.example"));
+        assert!(Config::from_toml(&twice).unwrap_err().to_string().contains("twice"));
     }
 
     /// Secrets that look like numbers stay text; numbers and flags still parse.

@@ -116,6 +116,7 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         required_entitlement -> Nullable<Text>,
+        accepts_federated_only -> Bool,
     }
 }
 
@@ -255,3 +256,15 @@ diesel::table! {
 }
 
 diesel::joinable!(invitations -> organizations (organization_id));
+
+diesel::table! {
+    federated_identities (provider, subject) {
+        provider -> Text,
+        subject -> Text,
+        user_id -> Text,
+        email -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(federated_identities -> users (user_id));

@@ -122,6 +122,7 @@ async fn es256_and_eddsa_clients_and_configured_clients() {
             first_party: true,
             id_token_alg: SigningAlg::EdDSA,
             required_entitlement: None,
+            accepts_federated_only: true,
         }];
     })
     .await
