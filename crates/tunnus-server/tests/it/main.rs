@@ -22,3 +22,4 @@ mod rp;
 mod shutdown;
 mod support;
 mod terms;
+mod upstream;
