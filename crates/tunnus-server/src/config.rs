@@ -102,10 +102,14 @@ impl UpstreamConfig {
         if !id_ok {
             return Err(ConfigError(format!("upstreams: id {:?}: lowercase letters, digits, - (1-40)", self.id)));
         }
-        let url = url::Url::parse(&self.issuer).map_err(|e| ConfigError(format!("upstreams.{}: issuer: {e}", self.id)))?;
+        let url =
+            url::Url::parse(&self.issuer).map_err(|e| ConfigError(format!("upstreams.{}: issuer: {e}", self.id)))?;
         let local = matches!(url.host_str(), Some("localhost" | "127.0.0.1" | "[::1]"));
         if url.scheme() != "https" && !(url.scheme() == "http" && local) {
-            return Err(ConfigError(format!("upstreams.{}: issuer must be https:// (http:// only for localhost)", self.id)));
+            return Err(ConfigError(format!(
+                "upstreams.{}: issuer must be https:// (http:// only for localhost)",
+                self.id
+            )));
         }
         if self.name.trim().is_empty() || self.client_id.is_empty() {
             return Err(ConfigError(format!("upstreams.{}: name and client_id are required", self.id)));
@@ -614,7 +618,9 @@ mod tests {
         );
         assert!(Config::from_toml("redis_url = \"redis+cluster://a:7000,b:7001\"").is_ok());
         let upstream = |id: &str, issuer: &str| {
-            format!("[[upstreams]]\nid = \"{id}\"\nname = \"Up\"\nissuer = \"{issuer}\"\nclient_id = \"c\"\nclient_secret = \"s3cret\"\n")
+            format!(
+                "[[upstreams]]\nid = \"{id}\"\nname = \"Up\"\nissuer = \"{issuer}\"\nclient_id = \"c\"\nclient_secret = \"s3cret\"\n"
+            )
         };
         let ok = Config::from_toml(&upstream("google", "https://accounts.google.com")).unwrap();
         assert_eq!(ok.upstreams[0].scopes, ["openid", "email", "profile"]);

@@ -39,7 +39,13 @@ pub fn buttons(state: &AppState, tr: &tunnus_i18n::Tr, next: &str) -> Vec<(Strin
         .collect()
 }
 
-fn message(req: &HttpRequest, csrf: &Csrf, status: StatusCode, title: &str, body: String) -> Result<HttpResponse, AppError> {
+fn message(
+    req: &HttpRequest,
+    csrf: &Csrf,
+    status: StatusCode,
+    title: &str,
+    body: String,
+) -> Result<HttpResponse, AppError> {
     let tr = tr(req);
     html_status(
         status,
@@ -57,10 +63,12 @@ fn message(req: &HttpRequest, csrf: &Csrf, status: StatusCode, title: &str, body
 fn failure(req: &HttpRequest, csrf: &Csrf, e: UpstreamError) -> Result<HttpResponse, AppError> {
     let tr = tr(req);
     let (status, key) = match &e {
-        UpstreamError::App(_) => return Err(match e {
-            UpstreamError::App(inner) => inner,
-            _ => AppError::internal("unreachable"),
-        }),
+        UpstreamError::App(_) => {
+            return Err(match e {
+                UpstreamError::App(inner) => inner,
+                _ => AppError::internal("unreachable"),
+            });
+        }
         UpstreamError::UnknownProvider => (StatusCode::NOT_FOUND, "upstream-unknown"),
         UpstreamError::Unreachable(_) => (StatusCode::BAD_GATEWAY, "upstream-unreachable"),
         UpstreamError::BadState => (StatusCode::BAD_REQUEST, "upstream-bad-state"),
@@ -116,11 +124,14 @@ async fn callback(
                 message(&req, &csrf, StatusCode::CONFLICT, "upstream-error-title", tr.t("upstream-linked-elsewhere"))
             }
         }
-        Purpose::SignIn => match federation::sign_in(&state, finished.person, finished.next.clone(), origin.clone()).await? {
+        Purpose::SignIn => match federation::sign_in(&state, finished.person, finished.next.clone(), origin.clone())
+            .await?
+        {
             SignInOutcome::SignedIn(user) => signed_in_response(&req, &state, &user, &["fed"], &finished.next).await,
             SignInOutcome::Created(user) => {
                 // A new identity accepts the terms before anything else.
-                let q = url::form_urlencoded::Serializer::new(String::new()).append_pair("next", &finished.next).finish();
+                let q =
+                    url::form_urlencoded::Serializer::new(String::new()).append_pair("next", &finished.next).finish();
                 signed_in_response(&req, &state, &user, &["fed"], &format!("/terms/accept?{q}")).await
             }
             SignInOutcome::ProveOwnership { proof, email } => proof_page(&req, &state, &csrf, &proof, &email, None),

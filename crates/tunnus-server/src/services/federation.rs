@@ -87,7 +87,9 @@ pub async fn sign_in(
 ) -> Result<SignInOutcome, AppError> {
     match attempt(state, person.clone(), next.clone(), origin.clone()).await? {
         // Two first sign-ins raced; the second now finds the first's link or identity.
-        None => attempt(state, person, next, origin).await?.ok_or_else(|| AppError::internal("federated sign-in raced twice")),
+        None => attempt(state, person, next, origin)
+            .await?
+            .ok_or_else(|| AppError::internal("federated sign-in raced twice")),
         Some(outcome) => Ok(outcome),
     }
 }
@@ -278,7 +280,12 @@ pub async fn prove_with_password(
     Ok(Ok((user, link.next)))
 }
 
-async fn link_pending(state: &AppState, link: &PendingLink, origin: Origin, proof: &'static str) -> Result<bool, AppError> {
+async fn link_pending(
+    state: &AppState,
+    link: &PendingLink,
+    origin: Origin,
+    proof: &'static str,
+) -> Result<bool, AppError> {
     let user = UserId::from_stored(link.user_id.clone());
     self::link(state, &user, &link.provider, &link.subject, Some(link.email.clone()), origin, proof).await
 }

@@ -121,13 +121,17 @@ type Client = CoreClient<
 >;
 
 /// Reads the upstream's discovery document and makes a client for it.
-async fn discover(state: &AppState, upstream: &UpstreamConfig) -> Result<(Client, CoreProviderMetadata), UpstreamError> {
+async fn discover(
+    state: &AppState,
+    upstream: &UpstreamConfig,
+) -> Result<(Client, CoreProviderMetadata), UpstreamError> {
     let issuer = IssuerUrl::new(upstream.issuer.clone()).map_err(|e| UpstreamError::Unreachable(e.to_string()))?;
     let meta = CoreProviderMetadata::discover_async(issuer, &state.upstream_http).await.map_err(|e| {
         let detail = std::error::Error::source(&e).map_or_else(|| e.to_string(), |s| format!("{e}: {s}"));
         UpstreamError::Unreachable(detail)
     })?;
-    let redirect = RedirectUrl::new(callback_url(state, &upstream.id)).map_err(|e| AppError::internal(e.to_string()))?;
+    let redirect =
+        RedirectUrl::new(callback_url(state, &upstream.id)).map_err(|e| AppError::internal(e.to_string()))?;
     let client = CoreClient::from_provider_metadata(
         meta.clone(),
         ClientId::new(upstream.client_id.clone()),

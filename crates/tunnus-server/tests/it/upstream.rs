@@ -4,10 +4,11 @@
 //! redirects between them, as a real browser would.
 
 use diesel::RunQueryDsl as _;
+use openidconnect::OAuth2TokenResponse as _;
 use reqwest::StatusCode;
 use tunnus_core::{Email, UserId};
 use tunnus_server::config::UpstreamConfig;
-use tunnus_server::services::clients::register;
+use tunnus_server::services::clients::{SecretChange, register, update};
 use tunnus_store::{federated, users};
 
 use crate::rp::{Rp, add, authorize, code_from, location, query, spec};
@@ -295,9 +296,19 @@ async fn policy_client_until_password_is_set(backend: Backend) {
     let campus = Rp::new(&p.down, "campus", campus_secret, CAMPUS).await;
     let wh = Rp::new(&p.down, "warehouse", warehouse_secret, WAREHOUSE).await;
 
-    let started = campus.start(&["openid"]);
+    let started = campus.start(&["openid", "offline_access"]);
     let back = location(&authorize(&down_b, &started.url).await);
-    code_from(&back, &started, &p.down.url);
+    let (token, _) = campus.exchange(&code_from(&back, &started, &p.down.url), started).await;
+    // Campus changes its policy: the person's refresh token stops working there too.
+    let state = p.down.state();
+    let mut stricter = spec("campus", CAMPUS);
+    stricter.accepts_federated_only = false;
+    update(&state.db, &state.secret_key, &stricter, SecretChange::Keep, state.clock.now()).await.unwrap();
+    let refresh = token.refresh_token().unwrap().secret();
+    assert_eq!(campus.refresh(refresh).await.unwrap_err(), "invalid_grant");
+    stricter.accepts_federated_only = true;
+    update(&state.db, &state.secret_key, &stricter, SecretChange::Keep, state.clock.now()).await.unwrap();
+    assert!(campus.refresh(refresh).await.is_ok(), "it was the policy, and the refused refresh used nothing up");
 
     let started = wh.start(&["openid"]);
     let refused = down_b.get_url(&started.url).await;
