@@ -134,7 +134,7 @@ async fn callback(
                     url::form_urlencoded::Serializer::new(String::new()).append_pair("next", &finished.next).finish();
                 signed_in_response(&req, &state, &user, &["fed"], &format!("/terms/accept?{q}")).await
             }
-            SignInOutcome::ProveOwnership { proof, email } => proof_page(&req, &state, &csrf, &proof, &email, None),
+            SignInOutcome::ProveOwnership { proof, email } => proof_page(&req, &csrf, &proof, &email, None),
             SignInOutcome::UnverifiedEmail => {
                 message(&req, &csrf, StatusCode::FORBIDDEN, "upstream-error-title", tr.t("upstream-unverified-email"))
             }
@@ -164,7 +164,6 @@ async fn signed_in_response(
 
 fn proof_page(
     req: &HttpRequest,
-    state: &AppState,
     csrf: &Csrf,
     proof: &str,
     email: &str,
@@ -172,7 +171,6 @@ fn proof_page(
 ) -> Result<HttpResponse, AppError> {
     let tr = tr(req);
     let status = if error.is_some() { StatusCode::UNAUTHORIZED } else { StatusCode::OK };
-    let _ = state;
     html_status(
         status,
         &UpstreamProofPage {
@@ -211,7 +209,7 @@ async fn prove_password(
         Err(problem) => {
             let key = if problem == ProofError::NoPassword { "upstream-prove-no-password" } else { "sign-in-wrong" };
             let email = pending.map(|p| p.email).unwrap_or_default();
-            proof_page(&req, &state, &csrf, &form.proof, &email, Some(tr.t(key)))
+            proof_page(&req, &csrf, &form.proof, &email, Some(tr.t(key)))
         }
     }
 }

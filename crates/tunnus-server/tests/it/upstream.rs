@@ -168,6 +168,9 @@ async fn first_sign_in_creates_a_federated_identity(backend: Backend) {
     }
     let profile = down_b.get("/profile").await;
     assert!(profile.contains("Linked sign-in accounts") && profile.contains("your only way to sign in"));
+    let data: serde_json::Value = serde_json::from_str(&down_b.get("/profile/data").await.body).unwrap();
+    assert_eq!(data["linked_accounts"][0]["provider"], "up", "in the data download");
+    assert_eq!(data["identity"]["has_password"], false);
 
     // A service sees amr = fed.
     let secret = add(&p.down, spec("campus", CAMPUS)).await;
