@@ -70,6 +70,10 @@ pub struct ClientArgs {
     /// Only people holding this entitlement may sign in ("" removes the requirement).
     #[arg(long)]
     pub require_entitlement: Option<String>,
+    /// Accept people who sign in only through an upstream provider (no
+    /// password of their own); `false` asks them to set a password first.
+    #[arg(long)]
+    pub accept_federated_only: Option<bool>,
 }
 
 fn parse_auth(s: &str) -> Result<TokenEndpointAuth, String> {
@@ -124,6 +128,9 @@ fn merge(args: ClientArgs, mut base: ClientSpec) -> Result<ClientSpec, String> {
     if let Some(alg) = args.alg {
         base.id_token_alg = alg;
     }
+    if let Some(v) = args.accept_federated_only {
+        base.accepts_federated_only = v;
+    }
     if let Some(e) = args.require_entitlement {
         base.required_entitlement = (!e.is_empty()).then_some(e);
     }
@@ -133,7 +140,7 @@ fn merge(args: ClientArgs, mut base: ClientSpec) -> Result<ClientSpec, String> {
 fn describe(c: &Client) -> String {
     let grants: Vec<&str> = c.grant_types.iter().map(|g| g.as_str()).collect();
     format!(
-        "id: {}\nname: {}\ntype: {:?}\nauth: {}\nredirect URIs: {}\npost-logout URIs: {}\nback-channel logout: {}\ngrants: {}\nscopes: {}{}\nfirst party: {}\nID-token algorithm: {}\nrequired entitlement: {}\n",
+        "id: {}\nname: {}\ntype: {:?}\nauth: {}\nredirect URIs: {}\npost-logout URIs: {}\nback-channel logout: {}\ngrants: {}\nscopes: {}{}\nfirst party: {}\nID-token algorithm: {}\nrequired entitlement: {}\naccepts federated-only: {}\n",
         c.id,
         c.name,
         c.kind,
@@ -147,6 +154,7 @@ fn describe(c: &Client) -> String {
         c.first_party,
         c.id_token_alg.as_str(),
         c.required_entitlement.as_deref().unwrap_or("-"),
+        c.accepts_federated_only,
     )
 }
 
@@ -177,6 +185,7 @@ pub async fn run(config: &Config, command: ClientCommand) -> Result<(), String> 
                 first_party: false,
                 id_token_alg: SigningAlg::RS256,
                 required_entitlement: None,
+                accepts_federated_only: true,
             };
             let spec = merge(args, base)?;
             let (client, secret) = register(&db, &key, &spec, None, now).await.map_err(|e| e.to_string())?;

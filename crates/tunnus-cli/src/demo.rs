@@ -51,6 +51,10 @@ pub async fn register_clients(config: &Config, db: &Db, key: &[u8]) -> Result<Ve
             first_party: true,
             id_token_alg: alg,
             required_entitlement: required,
+            // Campus (open courses) welcomes anyone signing in with an upstream
+            // account; Warehouse and Model Sharing hold licensed company data and
+            // ask people who have only an upstream sign-in to set a password first.
+            accepts_federated_only: service.client_id == "campus",
         };
         ensure(db, key, &spec, Some(service.client_secret.clone()), SystemClock.now())
             .await

@@ -167,6 +167,9 @@ pub struct Client {
     pub id_token_alg: SigningAlg,
     /// Only people holding this entitlement may sign in to this client.
     pub required_entitlement: Option<String>,
+    /// Accepts people who can sign in only through an upstream identity
+    /// provider (no password of their own). `false`: they are asked to set one.
+    pub accepts_federated_only: bool,
     pub created_at: OffsetDateTime,
 }
 
@@ -263,6 +266,7 @@ mod tests {
             first_party: true,
             id_token_alg: SigningAlg::RS256,
             required_entitlement: None,
+            accepts_federated_only: true,
             created_at: OffsetDateTime::UNIX_EPOCH,
         }
     }

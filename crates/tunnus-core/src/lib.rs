@@ -9,6 +9,7 @@ pub mod clock;
 pub mod country;
 pub mod device;
 pub mod email;
+pub mod federation;
 pub mod invitation;
 pub mod legacy;
 pub mod legacy_hash;

@@ -74,6 +74,7 @@ impl Provider {
             first_party: true,
             id_token_alg: SigningAlg::RS256,
             required_entitlement: None,
+            accepts_federated_only: true,
         };
         let specs = [
             public(

@@ -75,6 +75,7 @@ impl Provider {
             first_party: true,
             id_token_alg: alg,
             required_entitlement: None,
+            accepts_federated_only: true,
         };
         let state = &self.server().state;
         let (_, secret) =

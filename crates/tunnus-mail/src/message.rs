@@ -36,6 +36,9 @@ pub enum ActionEmailKind {
     LegacyImported,
     /// An imported account whose password came along: just sign in.
     LegacyImportedWithPassword,
+    /// Someone signed in through an upstream provider (`org` names it) with
+    /// this address: follow the link to link that account to this identity.
+    ConfirmUpstreamLink,
 }
 
 impl ActionEmailKind {
@@ -62,6 +65,7 @@ impl ActionEmailKind {
             Self::EmailChangeNotice => "email-change-notice",
             Self::LegacyImported => "legacy-imported",
             Self::LegacyImportedWithPassword => "legacy-imported-password",
+            Self::ConfirmUpstreamLink => "confirm-upstream-link",
         }
     }
 }

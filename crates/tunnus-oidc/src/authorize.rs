@@ -88,6 +88,9 @@ pub enum Decision {
         /// Who can grant it: the person's organization admins.
         granters: Vec<String>,
     },
+    /// The client does not accept people who sign in only through an
+    /// upstream identity provider, and this person has no password yet.
+    FederatedOnlyRefused,
     /// Nothing: issue the code.
     Issue,
 }
@@ -295,11 +298,24 @@ impl Provider {
         let uid = session.user_id.clone();
         let user =
             self.db.read(move |c| users::find_by_id(c, &uid)).await.map_err(|e| AuthorizeError::Page(e.into()))?;
-        if !user.is_some_and(|u| u.status == UserStatus::Active) {
+        let Some(user) = user.filter(|u| u.status == UserStatus::Active) else {
             return if req.prompt.none {
                 Err(req.error(ErrorCode::LoginRequired, "the person is not signed in", issuer))
             } else {
                 Ok(Decision::Login)
+            };
+        };
+        // Per-service policy, evaluated at every authorization like access rights:
+        // setting a password makes the same identity welcome here.
+        if !req.client.accepts_federated_only && tunnus_core::federation::is_federated_only(&user) {
+            return if req.prompt.none {
+                Err(req.error(
+                    ErrorCode::InteractionRequired,
+                    "this service needs a password: the person signs in only through an upstream provider",
+                    issuer,
+                ))
+            } else {
+                Ok(Decision::FederatedOnlyRefused)
             };
         }
         // Access rights are evaluated now, at every authorization, silent SSO included.

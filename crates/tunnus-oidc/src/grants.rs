@@ -261,6 +261,10 @@ impl Provider {
         {
             return Err(OAuthError::invalid_grant(format!("the person no longer holds the {required} entitlement")));
         }
+        // The per-service policy holds for every grant (device flow, refresh) too.
+        if !client.accepts_federated_only && tunnus_core::federation::is_federated_only(user) {
+            return Err(OAuthError::invalid_grant("this service needs a password of the person's own"));
+        }
         let rights_claims = access_claims(&rights, scopes);
 
         let mut at = JwtPayload::new();

@@ -11,6 +11,9 @@ use serde::{Deserialize, Serialize};
 use tunnus_core::password::{Argon2Config, PasswordPolicy};
 use tunnus_mail::SmtpSettings;
 
+mod upstream;
+pub use upstream::UpstreamConfig;
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Config {
@@ -53,6 +56,9 @@ pub struct Config {
     /// Relying parties declared here are created or updated at start-up
     /// (reproducible deployments); others are managed with `tunnus client`.
     pub clients: Vec<ClientConfig>,
+    /// Upstream OpenID Connect providers people may sign in with ("Sign in
+    /// with …"); Tunnus is their relying party.
+    pub upstreams: Vec<UpstreamConfig>,
 }
 
 /// A relying party declared in the configuration file.
@@ -91,6 +97,14 @@ pub struct ClientConfig {
     /// Only holders of this entitlement may sign in.
     #[serde(default)]
     pub required_entitlement: Option<String>,
+    /// `false`: people who sign in only through an upstream provider are
+    /// asked to set a password first.
+    #[serde(default = "yes")]
+    pub accepts_federated_only: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 impl std::fmt::Debug for ClientConfig {
@@ -131,6 +145,7 @@ impl ClientConfig {
             first_party: self.first_party,
             id_token_alg: self.id_token_alg,
             required_entitlement: self.required_entitlement.clone(),
+            accepts_federated_only: self.accepts_federated_only,
         }
     }
 }
@@ -312,6 +327,7 @@ impl Default for Config {
             oidc: OidcConfig::default(),
             metrics: MetricsConfig::default(),
             clients: Vec::new(),
+            upstreams: Vec::new(),
         }
     }
 }
@@ -472,6 +488,13 @@ impl Config {
         if self.metrics.token.as_ref().is_some_and(|t| t.trim().len() < 16) {
             return Err(ConfigError("metrics.token must be at least 16 characters".into()));
         }
+        let mut ids = std::collections::HashSet::new();
+        for upstream in &self.upstreams {
+            upstream.validate()?;
+            if !ids.insert(upstream.id.as_str()) {
+                return Err(ConfigError(format!("upstreams: id {} appears twice", upstream.id)));
+            }
+        }
         tunnus_core::password::PasswordHasher::new(self.argon2).map_err(|e| ConfigError(format!("argon2: {e}")))?;
         Ok(())
     }
@@ -531,7 +554,9 @@ mod tests {
             assert!(SAMPLE.contains(&format!("[{section}]")), "sample lacks [{section}]");
         }
         // Optional keys appear commented out.
-        for optional in ["database_url", "redis_url", "secret_key", "token", "[mail.smtp]", "[[clients]]"] {
+        for optional in
+            ["database_url", "redis_url", "secret_key", "token", "[mail.smtp]", "[[clients]]", "[[upstreams]]"]
+        {
             assert!(SAMPLE.contains(&format!("# {optional}")), "sample lacks a commented `{optional}`");
         }
     }
@@ -553,6 +578,19 @@ mod tests {
                 .contains("redis_url")
         );
         assert!(Config::from_toml("redis_url = \"redis+cluster://a:7000,b:7001\"").is_ok());
+        let upstream = |id: &str, issuer: &str| {
+            format!(
+                "[[upstreams]]\nid = \"{id}\"\nname = \"Up\"\nissuer = \"{issuer}\"\nclient_id = \"c\"\nclient_secret = \"s3cret\"\n"
+            )
+        };
+        let ok = Config::from_toml(&upstream("google", "https://accounts.google.com")).unwrap();
+        assert_eq!(ok.upstreams[0].scopes, ["openid", "email", "profile"]);
+        assert!(ok.upstreams[0].trust_email_verified);
+        assert!(!format!("{:?}", ok.upstreams[0]).contains("s3cret"), "the secret is never printed");
+        assert!(Config::from_toml(&upstream("Google!", "https://accounts.google.com")).is_err());
+        assert!(Config::from_toml(&upstream("google", "http://accounts.google.com")).is_err());
+        let twice = format!("{}{}", upstream("a", "https://a.example"), upstream("a", "https://b.example"));
+        assert!(Config::from_toml(&twice).unwrap_err().to_string().contains("twice"));
     }
 
     /// Secrets that look like numbers stay text; numbers and flags still parse.

@@ -78,6 +78,8 @@ pub struct SignInPage {
     /// Offer "send the link again" (the account awaits verification).
     pub offer_resend: bool,
     pub notice: Option<String>,
+    /// (href, label) of a "Sign in with …" button per upstream provider.
+    pub upstreams: Vec<(String, String)>,
 }
 
 impl SignInPage {
@@ -319,8 +321,10 @@ pub struct AccessDeniedPage {
     pub nav: Nav,
     pub title: String,
     pub body: String,
-    /// Who can grant the access.
+    /// Who can grant the access (or what the person can do about it).
     pub who: String,
+    /// (href, label) of a way to fix it, e.g. setting a password.
+    pub remedy: Option<(String, String)>,
     pub back_label: String,
     /// Back to the client with `access_denied`: a link (query mode) or a form (form_post).
     pub back_link: Option<String>,
@@ -370,6 +374,37 @@ pub struct ProfilePage {
     /// (tag, name in that language) of every shipped language.
     pub languages: Vec<(&'static str, String)>,
     pub preferred: String,
+    pub linked: Vec<LinkedView>,
+    /// (id, "Link …" label) of upstreams not linked yet.
+    pub linkable: Vec<(String, String)>,
+}
+
+/// A linked upstream account on the profile.
+#[derive(Debug, Clone)]
+pub struct LinkedView {
+    pub provider: String,
+    pub name: String,
+    pub email: String,
+    /// Another way to sign in remains.
+    pub may_unlink: bool,
+}
+
+/// "An identity with this address exists: prove it is yours."
+#[derive(Template)]
+#[template(path = "upstream_proof.html")]
+pub struct UpstreamProofPage {
+    pub tr: Tr,
+    pub nav: Nav,
+    pub csrf: String,
+    pub proof: String,
+    pub intro: String,
+    pub error: Option<String>,
+}
+
+impl UpstreamProofPage {
+    pub fn nav(&self) -> Nav {
+        self.nav.clone()
+    }
 }
 
 /// The editable details as shown in the form.

@@ -37,6 +37,8 @@ pub struct AppState {
     pub provider: tunnus_oidc::Provider,
     /// Wakes the back-channel logout worker.
     pub backchannel_waker: Arc<Notify>,
+    /// Talks to upstream identity providers (bounded by timeouts, no redirects).
+    pub upstream_http: reqwest::Client,
 }
 
 impl std::fmt::Debug for AppState {
@@ -88,6 +90,8 @@ impl AppState {
             dev_outbox,
             provider,
             backchannel_waker: Arc::new(Notify::new()),
+            upstream_http: crate::services::upstream::http_client()
+                .map_err(|e| StartError::Config(format!("upstream HTTP client: {e}")))?,
         })
     }
 

@@ -26,6 +26,7 @@ type Row = (
     String,
     time::PrimitiveDateTime,
     Option<String>,
+    bool,
 );
 
 fn json_list<T: serde::de::DeserializeOwned>(text: &str, what: &str) -> StoreResult<Vec<T>> {
@@ -58,6 +59,7 @@ fn client(r: Row) -> StoreResult<Client> {
         first_party: r.12,
         created_at: from_db(r.14),
         required_entitlement: r.15,
+        accepts_federated_only: r.16,
     })
 }
 
@@ -79,6 +81,7 @@ fn select() -> (
     clients::id_token_alg,
     clients::created_at,
     clients::required_entitlement,
+    clients::accepts_federated_only,
 ) {
     (
         clients::id,
@@ -97,6 +100,7 @@ fn select() -> (
         clients::id_token_alg,
         clients::created_at,
         clients::required_entitlement,
+        clients::accepts_federated_only,
     )
 }
 
@@ -129,6 +133,7 @@ pub fn insert(conn: &mut DbConnection, c: &Client, now: OffsetDateTime) -> Store
             clients::created_at.eq(to_db(c.created_at)),
             clients::updated_at.eq(to_db(now)),
             clients::required_entitlement.eq(c.required_entitlement.as_deref()),
+            clients::accepts_federated_only.eq(c.accepts_federated_only),
         ))
         .execute(conn)?;
     Ok(())
@@ -154,6 +159,7 @@ pub fn update(conn: &mut DbConnection, c: &Client, now: OffsetDateTime) -> Store
             clients::id_token_alg.eq(c.id_token_alg.as_str()),
             clients::updated_at.eq(to_db(now)),
             clients::required_entitlement.eq(c.required_entitlement.as_deref()),
+            clients::accepts_federated_only.eq(c.accepts_federated_only),
         ))
         .execute(conn)?;
     if n == 0 {

@@ -10,6 +10,7 @@ pub mod consents;
 pub mod db;
 pub mod ephemeral;
 pub mod error;
+pub mod federated;
 pub mod invitations;
 pub mod legacy;
 pub mod orgs;

@@ -116,6 +116,7 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         required_entitlement -> Nullable<Text>,
+        accepts_federated_only -> Bool,
     }
 }
 
@@ -275,3 +276,16 @@ diesel::table! {
 
 diesel::joinable!(legacy_accounts -> users (user_id));
 diesel::allow_tables_to_appear_in_same_query!(legacy_accounts, users);
+
+diesel::table! {
+    federated_identities (provider, subject) {
+        provider -> Text,
+        subject -> Text,
+        user_id -> Text,
+        email -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(federated_identities -> users (user_id));
+diesel::allow_tables_to_appear_in_same_query!(federated_identities, users);

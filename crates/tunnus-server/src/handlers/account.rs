@@ -57,6 +57,7 @@ async fn sign_in_page(
     }
     html(&SignInPage {
         tr: tr(&req),
+        upstreams: super::upstream::buttons(&state, &tr(&req), &next),
         nav: nav(None, &csrf),
         csrf: csrf.token().to_owned(),
         email: query.login_hint.chars().take(254).collect(),
@@ -114,6 +115,7 @@ async fn sign_in(
                 StatusCode::UNAUTHORIZED,
                 &SignInPage {
                     tr,
+                    upstreams: super::upstream::buttons(&state, &tr, &next),
                     nav: nav(None, &csrf),
                     csrf: csrf.token().to_owned(),
                     email: email_shown,
@@ -247,6 +249,7 @@ async fn resend(
             error,
             offer_resend: false,
             notice,
+            upstreams: super::upstream::buttons(&state, &tr, "/"),
         },
     )
 }

@@ -182,6 +182,25 @@ async fn proceed(
                 title: tr.t_with("access-missing-title", &[("client", &client)]),
                 body: tr.t_with("access-missing-body", &[("client", &client), ("entitlement", &entitlement)]),
                 who,
+                remedy: None,
+                back_label: tr.t_with("access-missing-back", &[("client", &client)]),
+                back_action: back.redirect_uri.clone(),
+                back_fields: back.fields.clone(),
+                back_link: (back.mode == ResponseMode::Query).then(|| back.location()),
+            })?))
+        }
+        Decision::FederatedOnlyRefused => {
+            let tr = tr(req);
+            state.ephemeral.delete(&pending_key(id)).await?;
+            let back = state.provider.denied(&request, "the service needs a password of the person's own");
+            let client = request.client.name.clone();
+            Ok(HttpResponse::Forbidden().content_type("text/html; charset=utf-8").body(render(&AccessDeniedPage {
+                tr,
+                nav: nav(signed.as_ref().map(|(_, u)| u), csrf),
+                title: tr.t_with("federated-refused-title", &[("client", &client)]),
+                body: tr.t_with("federated-refused-body", &[("client", &client)]),
+                who: tr.t("federated-refused-remedy"),
+                remedy: Some(("/password/forgot".into(), tr.t("forgot-password-link"))),
                 back_label: tr.t_with("access-missing-back", &[("client", &client)]),
                 back_action: back.redirect_uri.clone(),
                 back_fields: back.fields.clone(),

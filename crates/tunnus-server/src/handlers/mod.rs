@@ -13,6 +13,7 @@ pub mod profile;
 pub mod profile_account;
 pub mod system;
 pub mod terms;
+pub mod upstream;
 
 use actix_web::cookie::{Cookie, SameSite, time::Duration as CookieDuration};
 use actix_web::{HttpMessage as _, HttpRequest, HttpResponse, web};
@@ -106,6 +107,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     profile_account::configure(cfg);
     system::configure(cfg);
     terms::configure(cfg);
+    upstream::configure(cfg);
 }
 
 #[cfg(test)]

@@ -110,6 +110,7 @@ pub async fn show(
     let invitations =
         invitations::pending_for(state, user).await?.iter().map(|i| super::invitations::view(&tr, i)).collect();
     let (job_title, phone) = profile_service::details(state, user).await?;
+    let (linked, linkable) = linked_accounts(state, &tr, user).await?;
     let (values, details_problems) = match feedback.details {
         Some((input, problems)) => (input, problems),
         None => (
@@ -176,8 +177,38 @@ pub async fn show(
                 .map(|l| (l.tag(), tunnus_i18n::Tr::new(*l).t("lang-name")))
                 .collect(),
             preferred: user.preferred_language.clone().unwrap_or_else(|| "en".into()),
+            linked,
+            linkable,
         },
     )
+}
+
+/// The person's linked upstream accounts, and the upstreams they could link.
+async fn linked_accounts(
+    state: &AppState,
+    tr: &tunnus_i18n::Tr,
+    user: &User,
+) -> Result<(Vec<crate::pages::LinkedView>, Vec<(String, String)>), AppError> {
+    let links = crate::services::federation::links(state, &user.id).await?;
+    let has_password = user.password_hash.is_some();
+    let name_of = |id: &str| crate::services::upstream::find(state, id).map_or(id.to_owned(), |u| u.name.clone());
+    let linked = links
+        .iter()
+        .map(|l| crate::pages::LinkedView {
+            provider: l.provider.clone(),
+            name: name_of(&l.provider),
+            email: l.email.clone().unwrap_or_default(),
+            may_unlink: tunnus_core::federation::may_unlink(has_password, links.len()),
+        })
+        .collect();
+    let linkable = state
+        .config
+        .upstreams
+        .iter()
+        .filter(|u| !links.iter().any(|l| l.provider == u.id))
+        .map(|u| (u.id.clone(), tr.t_with("profile-link", &[("provider", &u.name)])))
+        .collect();
+    Ok((linked, linkable))
 }
 
 fn see_profile(query: &str) -> HttpResponse {

@@ -27,6 +27,8 @@ pub struct ClientSpec {
     pub id_token_alg: SigningAlg,
     /// Only holders of this entitlement may sign in to the client.
     pub required_entitlement: Option<String>,
+    /// Accepts people who sign in only through an upstream provider.
+    pub accepts_federated_only: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -109,6 +111,7 @@ fn build(
         first_party: spec.first_party,
         id_token_alg: spec.id_token_alg,
         required_entitlement: spec.required_entitlement.clone(),
+        accepts_federated_only: spec.accepts_federated_only,
         created_at: now,
     }
 }
@@ -189,6 +192,7 @@ pub fn spec_of(c: &Client) -> ClientSpec {
         first_party: c.first_party,
         id_token_alg: c.id_token_alg,
         required_entitlement: c.required_entitlement.clone(),
+        accepts_federated_only: c.accepts_federated_only,
     }
 }
 

@@ -254,7 +254,7 @@ pub async fn export(state: &AppState, user: &User) -> Result<serde_json::Value, 
     let rights = state.provider.access_rights(user.id.as_str()).await?;
     let live = sessions::list(state, &user.id).await?;
     let id = user.id.clone();
-    let (details, facts, acceptances, consent_rows, events) = state
+    let (details, facts, acceptances, consent_rows, events, links) = state
         .db
         .read(move |c| {
             Ok((
@@ -263,6 +263,7 @@ pub async fn export(state: &AppState, user: &User) -> Result<serde_json::Value, 
                 tunnus_store::terms::acceptances_of(c, &id)?,
                 consents::of_user(c, id.as_str())?,
                 tunnus_store::audit::about(c, id.as_str())?,
+                tunnus_store::federated::of_user(c, &id)?,
             ))
         })
         .await?;
@@ -292,6 +293,9 @@ pub async fn export(state: &AppState, user: &User) -> Result<serde_json::Value, 
             "document": kind, "version": version, "accepted_at": rfc3339(*at),
         })).collect::<Vec<_>>(),
         "consents": consent_rows.iter().map(|(client, scopes)| json!({"client_id": client, "scopes": scopes})).collect::<Vec<_>>(),
+        "linked_accounts": links.iter().map(|l| json!({
+            "provider": l.provider, "subject": l.subject, "email": l.email, "linked_at": rfc3339(l.created_at),
+        })).collect::<Vec<_>>(),
         "sessions": live.iter().map(|s| json!({
             "sid": s.sid, "signed_in_at": rfc3339(s.auth_time), "last_seen": rfc3339(s.last_seen),
             "ip": s.ip, "user_agent": s.user_agent,

@@ -23,3 +23,4 @@ mod rp;
 mod shutdown;
 mod support;
 mod terms;
+mod upstream;

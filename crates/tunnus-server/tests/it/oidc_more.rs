@@ -122,6 +122,7 @@ async fn es256_and_eddsa_clients_and_configured_clients() {
             first_party: true,
             id_token_alg: SigningAlg::EdDSA,
             required_entitlement: None,
+            accepts_federated_only: true,
         }];
     })
     .await
@@ -342,4 +343,56 @@ async fn the_csrf_cookie_comes_only_with_forms() {
         .post("/login", &[("csrf", &login.csrf()), ("email", "nobody@example.com"), ("password", "Wrong-Pass1")])
         .await;
     assert_eq!(done.status, StatusCode::UNAUTHORIZED, "{}", done.body);
+}
+
+/// RFC 8252 §7.1 and RFC 9700: a public client must use PKCE; a private-use
+/// URI scheme works when registered (and only then).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn public_clients_need_pkce_and_private_use_schemes_work_when_registered() {
+    let app = TestApp::start(Backend::Sqlite, |_| {}).await.unwrap();
+    verified_account(&app, "mobile@example.com").await;
+    let redirect = "com.example.modeller:/oauth/callback";
+    let mut s = spec("modeller", redirect);
+    s.kind = tunnus_core::client::ClientKind::Public;
+    s.grant_types = vec![GrantType::AuthorizationCode, GrantType::RefreshToken];
+    assert!(add(&app, s).await.is_none());
+    let mut bad = spec("nodots", "modeller:/callback");
+    bad.kind = tunnus_core::client::ClientKind::Public;
+    let state = app.state();
+    let refused =
+        tunnus_server::services::clients::register(&state.db, &state.secret_key, &bad, None, state.clock.now());
+    assert!(refused.await.is_err(), "a private-use scheme is a reversed domain name");
+
+    let b = app.browser();
+    let enc = |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
+    let base = format!(
+        "{}/authorize?response_type=code&client_id=modeller&scope=openid&state=s1&redirect_uri={}",
+        app.url,
+        enc(redirect)
+    );
+    // Without PKCE: the error goes back to the (registered) app.
+    let no_pkce = location(&authorize(&b, &base).await);
+    assert!(no_pkce.starts_with("com.example.modeller:/oauth/callback?"), "{no_pkce}");
+    let q = query(&no_pkce);
+    assert_eq!(q["error"], "invalid_request");
+    assert!(q["error_description"].contains("PKCE"), "{no_pkce}");
+    assert_eq!(q["state"], "s1");
+
+    // With PKCE: sign in, and the code arrives at the private-use URI.
+    let with_pkce =
+        format!("{base}&code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM&code_challenge_method=S256");
+    let login = location(&authorize(&b, &with_pkce).await);
+    let back = sign_in_at(&app.url, &b, &login, "mobile@example.com").await;
+    assert!(back.starts_with("com.example.modeller:/oauth/callback?"), "{back}");
+    assert!(query(&back).contains_key("code"));
+
+    // The same scheme with another path, or another app's scheme, is not registered.
+    for other in ["com.example.modeller:/other", "com.evil.app:/oauth/callback"] {
+        let url = format!(
+            "{}/authorize?response_type=code&client_id=modeller&scope=openid&redirect_uri={}&code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM&code_challenge_method=S256",
+            app.url,
+            enc(other)
+        );
+        assert_eq!(authorize(&b, &url).await.status(), StatusCode::BAD_REQUEST, "{other}");
+    }
 }

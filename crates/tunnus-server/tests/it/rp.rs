@@ -41,6 +41,7 @@ pub fn spec(id: &str, redirect: &str) -> ClientSpec {
         first_party: true,
         id_token_alg: SigningAlg::RS256,
         required_entitlement: None,
+        accepts_federated_only: true,
     }
 }
 

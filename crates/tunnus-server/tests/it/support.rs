@@ -287,6 +287,11 @@ impl Browser {
         Self::page(self.client.get(format!("{}{path}", self.base)).send().await.unwrap()).await
     }
 
+    /// GETs an absolute URL (e.g. another server's) with this browser's cookies.
+    pub async fn get_url(&self, url: &str) -> Page {
+        Self::page(self.client.get(url).send().await.unwrap()).await
+    }
+
     pub async fn post(&self, path: &str, fields: &[(&str, &str)]) -> Page {
         Self::page(self.client.post(format!("{}{path}", self.base)).form(fields).send().await.unwrap()).await
     }
