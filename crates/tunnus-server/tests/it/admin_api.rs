@@ -373,6 +373,7 @@ async fn admin_api_groups_licenses_and_clients() {
     assert_eq!(status, StatusCode::OK);
     let automation = clients.as_array().unwrap().iter().find(|c| c["client_id"] == "automation").unwrap();
     assert_eq!(automation["grant_types"], json!(["client_credentials"]));
+    assert_eq!(automation["accepts_federated_only"], true);
     assert!(!clients.to_string().contains("secret"), "{clients}");
     assert_eq!(call(&app, get.clone(), "/clients", Some(&boss), None).await.0, StatusCode::FORBIDDEN);
     let (_, doc) = call(&app, get, "/openapi.json", None, None).await;

@@ -20,6 +20,8 @@ pub struct ClientSummary {
     pub grant_types: Vec<String>,
     pub first_party: bool,
     pub required_entitlement: Option<String>,
+    /// Whether people who sign in only through an upstream provider (no password) are let in.
+    pub accepts_federated_only: bool,
 }
 
 impl From<&tunnus_core::client::Client> for ClientSummary {
@@ -32,6 +34,7 @@ impl From<&tunnus_core::client::Client> for ClientSummary {
             grant_types: c.grant_types.iter().map(|g| g.as_str().to_owned()).collect(),
             first_party: c.first_party,
             required_entitlement: c.required_entitlement.clone(),
+            accepts_federated_only: c.accepts_federated_only,
         }
     }
 }
