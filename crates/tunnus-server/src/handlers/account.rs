@@ -29,7 +29,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 
 async fn home(req: HttpRequest, state: web::Data<AppState>, csrf: Csrf) -> Result<HttpResponse, AppError> {
     let Some((_, user)) = signed_in(&req, &state).await? else {
-        return Ok(HttpResponse::SeeOther().insert_header(("Location", "/login")).finish());
+        return Ok(super::see_other("/login"));
     };
     let tr = tr(&req);
     let intro = tr.t_with("signed-in-intro", &[("name", &user.display_name()), ("email", user.email.as_str())]);
@@ -53,7 +53,7 @@ async fn sign_in_page(
 ) -> Result<HttpResponse, AppError> {
     let next = safe_next(&query.next);
     if query.reauth != "1" && signed_in(&req, &state).await?.is_some() {
-        return Ok(HttpResponse::SeeOther().insert_header(("Location", next)).finish());
+        return Ok(super::see_other(next));
     }
     html(&SignInPage {
         tr: tr(&req),
@@ -310,7 +310,7 @@ fn finish_sign_out(
     cookie: Option<actix_web::cookie::Cookie<'static>>,
 ) -> Result<HttpResponse, AppError> {
     if let Some(location) = request.redirect() {
-        let mut response = HttpResponse::SeeOther().insert_header(("Location", location)).finish();
+        let mut response = super::see_other(location);
         if let Some(c) = cookie {
             response.add_removal_cookie(&c).map_err(|e| AppError::internal(e.to_string()))?;
         }

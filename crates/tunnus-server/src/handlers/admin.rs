@@ -195,9 +195,19 @@ struct MemberForm {
     action: String,
 }
 
+/// Back to an organization's admin page, with an optional notice code
+/// (see `admin_platform::notice_key`).
+pub(super) fn org_page(org: &str, notice: Option<&str>) -> HttpResponse {
+    let mut q = url::form_urlencoded::Serializer::new(String::new());
+    q.append_pair("id", org);
+    if let Some(n) = notice {
+        q.append_pair("notice", n);
+    }
+    super::see_other(format!("/admin/org?{}", q.finish()))
+}
+
 fn back_to(org: &str) -> HttpResponse {
-    let q = url::form_urlencoded::Serializer::new(String::new()).append_pair("id", org).finish();
-    HttpResponse::SeeOther().insert_header(("Location", format!("/admin/org?{q}"))).finish()
+    org_page(org, None)
 }
 
 /// Remove a member or change their role.

@@ -8,7 +8,8 @@ use serde::Deserialize;
 use time::macros::format_description;
 use tunnus_store::orgs;
 
-use super::{nav, origin, signed_in, tr};
+use super::admin::org_page;
+use super::{nav, origin, see_other, signed_in, tr};
 use crate::error::AppError;
 use crate::http::csrf::Csrf;
 use crate::pages::{AdminClientsPage, html};
@@ -43,19 +44,6 @@ async fn platform_admin(req: &HttpRequest, state: &AppState) -> Result<tunnus_co
     Ok(user)
 }
 
-fn see_other(location: String) -> HttpResponse {
-    HttpResponse::SeeOther().insert_header(("Location", location)).finish()
-}
-
-fn org_page(org: &str, notice: Option<&str>) -> HttpResponse {
-    let mut q = url::form_urlencoded::Serializer::new(String::new());
-    q.append_pair("id", org);
-    if let Some(n) = notice {
-        q.append_pair("notice", n);
-    }
-    see_other(format!("/admin/org?{}", q.finish()))
-}
-
 async fn audit(state: &AppState, req: &HttpRequest, actor: &str, kind: &'static str, detail: serde_json::Value) {
     let (actor, now, origin) = (actor.to_owned(), state.clock.now(), origin(req, state));
     let written =
@@ -86,8 +74,8 @@ async fn create_organization(
             audit(&state, &req, user.id.as_str(), "organization.created", detail).await;
             Ok(org_page(&id, None))
         }
-        Err(OrgError::Invalid(_)) => Ok(see_other("/admin?notice=org-name".into())),
-        Err(OrgError::Conflict(_)) => Ok(see_other("/admin?notice=org-exists".into())),
+        Err(OrgError::Invalid(_)) => Ok(see_other("/admin?notice=org-name")),
+        Err(OrgError::Conflict(_)) => Ok(see_other("/admin?notice=org-exists")),
         Err(OrgError::NotFound(_)) => Err(AppError::NotFound),
         Err(OrgError::Store(e)) => Err(e.into()),
     }

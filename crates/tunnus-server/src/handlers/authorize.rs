@@ -135,7 +135,7 @@ async fn proceed(
         }
         let next = format!("/authorize/continue?id={id}");
         let q = url::form_urlencoded::Serializer::new(String::new()).append_pair("next", &next).finish();
-        return Ok(HttpResponse::SeeOther().insert_header(("Location", format!("/terms/accept?{q}"))).finish());
+        return Ok(super::see_other(format!("/terms/accept?{q}")));
     }
     match decision {
         Decision::Login => {
@@ -151,7 +151,7 @@ async fn proceed(
             if request.prompt.login || request.prompt.select_account || request.max_age.is_some() {
                 login.append_pair("reauth", "1");
             }
-            Ok(HttpResponse::SeeOther().insert_header(("Location", format!("/login?{}", login.finish()))).finish())
+            Ok(super::see_other(format!("/login?{}", login.finish())))
         }
         Decision::Consent(scopes) => {
             let tr = tr(req);
@@ -253,7 +253,7 @@ async fn consent(
 /// Sends the browser back to the client: a redirect, or a self-submitting form.
 fn respond(response: &AuthorizationResponse) -> Result<HttpResponse, AppError> {
     match response.mode {
-        ResponseMode::Query => Ok(HttpResponse::SeeOther().insert_header(("Location", response.location())).finish()),
+        ResponseMode::Query => Ok(super::see_other(response.location())),
         ResponseMode::FormPost => {
             let origin =
                 url::Url::parse(&response.redirect_uri).map(|u| u.origin().ascii_serialization()).unwrap_or_default();

@@ -80,7 +80,12 @@ pub fn removal_cookie(state: &AppState) -> Cookie<'static> {
 /// To the sign-in page, coming back to `next` afterwards.
 pub fn login_redirect(next: &str) -> HttpResponse {
     let q = url::form_urlencoded::Serializer::new(String::new()).append_pair("next", next).finish();
-    HttpResponse::SeeOther().insert_header(("Location", format!("/login?{q}"))).finish()
+    see_other(format!("/login?{q}"))
+}
+
+/// A 303 to `location`: the answer to a form post, or a hop in a browser flow.
+pub fn see_other(location: impl Into<String>) -> HttpResponse {
+    HttpResponse::SeeOther().insert_header(("Location", location.into())).finish()
 }
 
 /// Only local paths may follow a sign-in (no open redirect).

@@ -41,7 +41,7 @@ async fn profile(req: HttpRequest, state: web::Data<AppState>, csrf: Csrf) -> Re
         return Ok(login_redirect("/profile"));
     };
     if !terms::outstanding(&state, &user).await?.is_empty() {
-        return Ok(HttpResponse::SeeOther().insert_header(("Location", "/terms/accept?next=/profile")).finish());
+        return Ok(super::see_other("/terms/accept?next=/profile"));
     }
     let notice = match req.query_string() {
         "saved=1" => Some(tr(&req).t("profile-saved")),
@@ -212,7 +212,7 @@ async fn linked_accounts(
 }
 
 fn see_profile(query: &str) -> HttpResponse {
-    HttpResponse::SeeOther().insert_header(("Location", format!("/profile?{query}"))).finish()
+    super::see_other(format!("/profile?{query}"))
 }
 
 #[derive(Deserialize, Default)]
@@ -356,7 +356,7 @@ async fn leave(
     if !left {
         return Err(AppError::NotFound);
     }
-    Ok(HttpResponse::SeeOther().insert_header(("Location", "/profile")).finish())
+    Ok(super::see_other("/profile"))
 }
 
 #[derive(Deserialize, Default)]

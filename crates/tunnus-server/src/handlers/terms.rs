@@ -69,7 +69,7 @@ async fn page(
     };
     let due = terms::outstanding(&state, &user).await?;
     if due.is_empty() {
-        return Ok(HttpResponse::SeeOther().insert_header(("Location", next)).finish());
+        return Ok(super::see_other(next));
     }
     render(&req, &csrf, &user, &next, &due, None)
 }
@@ -109,5 +109,5 @@ async fn accept(
         return render(&req, &csrf, &user, &next, &due, Some(tr(&req).t("terms-accept-changed")));
     }
     terms::accept(&state, &user, due, origin(&req, &state)).await?;
-    Ok(HttpResponse::SeeOther().insert_header(("Location", next)).finish())
+    Ok(super::see_other(next))
 }

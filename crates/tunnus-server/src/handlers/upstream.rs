@@ -93,7 +93,7 @@ async fn start(
     q: web::Query<NextQuery>,
 ) -> Result<HttpResponse, AppError> {
     match upstream::begin(&state, &id, Purpose::SignIn, safe_next(&q.next), csrf.token()).await {
-        Ok(url) => Ok(HttpResponse::SeeOther().insert_header(("Location", url)).finish()),
+        Ok(url) => Ok(super::see_other(url)),
         Err(e) => failure(&req, &csrf, e),
     }
 }
@@ -119,7 +119,7 @@ async fn callback(
             };
             let p = &finished.person;
             if federation::link(&state, &user.id, &p.provider, &p.subject, p.email.clone(), origin, "session").await? {
-                Ok(HttpResponse::SeeOther().insert_header(("Location", "/profile#linked-accounts")).finish())
+                Ok(super::see_other("/profile#linked-accounts"))
             } else {
                 message(&req, &csrf, StatusCode::CONFLICT, "upstream-error-title", tr.t("upstream-linked-elsewhere"))
             }
@@ -285,7 +285,7 @@ async fn link(
     };
     let purpose = Purpose::Link { user_id: user.id.to_string() };
     match upstream::begin(&state, &id, purpose, "/profile".into(), csrf.token()).await {
-        Ok(url) => Ok(HttpResponse::SeeOther().insert_header(("Location", url)).finish()),
+        Ok(url) => Ok(super::see_other(url)),
         Err(e) => failure(&req, &csrf, e),
     }
 }
@@ -303,7 +303,7 @@ async fn unlink(
     };
     let tr = tr(&req);
     match federation::unlink(&state, &user.id, &id, origin(&req, &state)).await? {
-        Ok(()) => Ok(HttpResponse::SeeOther().insert_header(("Location", "/profile#linked-accounts")).finish()),
+        Ok(()) => Ok(super::see_other("/profile#linked-accounts")),
         Err(UnlinkError::NotLinked) => Err(AppError::NotFound),
         Err(UnlinkError::LastWay) => html_status(
             StatusCode::CONFLICT,
