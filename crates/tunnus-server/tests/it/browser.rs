@@ -303,7 +303,8 @@ async fn profile_in_finnish_in_chromium() {
     shots.save(&c, "30-profile-fi-problem.png").await;
     type_into(&c, "#phone", "+358 40 123 4567").await;
     element(&c, "#details-form button[type=submit]").await.click().await.unwrap();
-    let notice = element(&c, "#notice").await.text().await.unwrap();
+    // Wait for the new page's notice by its text: the old page may still be there.
+    let notice = element_with_text(&c, "p[@id='notice']", "tallennettu").await.text().await.unwrap();
     assert!(notice.contains("tallennettu"), "{notice}");
     assert_eq!(element(&c, "#phone").await.prop("value").await.unwrap().as_deref(), Some("+358401234567"));
     shots.save(&c, "31-profile-fi.png").await;
@@ -311,7 +312,7 @@ async fn profile_in_finnish_in_chromium() {
     type_into(&c, "#new_email", "aino.uusi@example.com").await;
     type_into(&c, "#email_password", crate::support::GOOD_PASSWORD).await;
     element(&c, "#email-form button[type=submit]").await.click().await.unwrap();
-    let notice = element(&c, "#notice").await.text().await.unwrap();
+    let notice = element_with_text(&c, "p[@id='notice']", "vahvistuslinkin").await.text().await.unwrap();
     assert!(notice.contains("aino.uusi@example.com") && notice.contains("vahvistuslinkin"), "{notice}");
     let confirmation = app.wait_for_email("aino.uusi@example.com", 1).await;
     assert!(confirmation.subject.contains("Vahvista"), "the email is in Finnish too: {}", confirmation.subject);
