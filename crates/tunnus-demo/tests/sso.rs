@@ -730,6 +730,8 @@ async fn allow_access_scopes(provider: &Provider, client_id: &str) {
         }
     }
     update(&state.db, &state.secret_key, &spec, SecretChange::Keep, state.clock.now()).await.unwrap();
+    // The running provider keeps clients for a few seconds; this change must count now.
+    state.provider.forget_clients();
 }
 
 /// Creates the organization `name` with `admin_email` as its internal administrator and grants

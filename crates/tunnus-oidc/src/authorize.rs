@@ -9,8 +9,8 @@
 use serde::{Deserialize, Serialize};
 use tunnus_core::client::{Client, ClientId, GrantType};
 use tunnus_core::scope::{OFFLINE_ACCESS, OPENID, ScopeError, Scopes};
-use tunnus_core::{SecretToken, TokenHash, UserStatus};
-use tunnus_store::{clients, consents, users};
+use tunnus_core::{SecretToken, TokenHash, User, UserStatus};
+use tunnus_store::consents;
 
 use crate::error::{ErrorCode, OAuthError, OAuthResult};
 use crate::params::Params;
@@ -161,8 +161,7 @@ impl Provider {
             .and_then(ClientId::parse)
             .ok_or_else(|| page(ErrorCode::InvalidRequest, "client_id is missing or malformed"))?;
         let client = self
-            .db
-            .read(move |c| clients::find(c, &client_id))
+            .client(&client_id)
             .await
             .map_err(|e| AuthorizeError::Page(e.into()))?
             .ok_or_else(|| page(ErrorCode::InvalidClient, "unknown client"))?;
@@ -269,12 +268,12 @@ impl Provider {
         Ok(req)
     }
 
-    /// What `req` needs now, given the SSO session (if any) and whether the
-    /// person authenticated for this very request.
+    /// What `req` needs now, given the SSO session (if any) with its person
+    /// as just read, and whether the person authenticated for this very request.
     pub async fn decide(
         &self,
         req: &AuthorizationRequest,
-        session: Option<&Authenticated>,
+        session: Option<(&Authenticated, &User)>,
         fresh_login: bool,
         consent_given: bool,
     ) -> Result<Decision, AuthorizeError> {
@@ -282,7 +281,7 @@ impl Provider {
         let now = self.clock.now();
         let needs_login = match session {
             None => true,
-            Some(s) => {
+            Some((s, _)) => {
                 let too_old = req.max_age.is_some_and(|max| (now - s.auth_time).whole_seconds() > max);
                 too_old || ((req.prompt.login || req.prompt.select_account) && !fresh_login)
             }
@@ -294,11 +293,8 @@ impl Provider {
                 Ok(Decision::Login)
             };
         }
-        let Some(session) = session else { return Ok(Decision::Login) };
-        let uid = session.user_id.clone();
-        let user =
-            self.db.read(move |c| users::find_by_id(c, &uid)).await.map_err(|e| AuthorizeError::Page(e.into()))?;
-        let Some(user) = user.filter(|u| u.status == UserStatus::Active) else {
+        let Some((session, user)) = session else { return Ok(Decision::Login) };
+        let Some(user) = Some(user).filter(|u| u.status == UserStatus::Active) else {
             return if req.prompt.none {
                 Err(req.error(ErrorCode::LoginRequired, "the person is not signed in", issuer))
             } else {
@@ -307,7 +303,7 @@ impl Provider {
         };
         // Per-service policy, evaluated at every authorization like access rights:
         // setting a password makes the same identity welcome here.
-        if !req.client.accepts_federated_only && tunnus_core::federation::is_federated_only(&user) {
+        if !req.client.accepts_federated_only && tunnus_core::federation::is_federated_only(user) {
             return if req.prompt.none {
                 Err(req.error(
                     ErrorCode::InteractionRequired,

@@ -11,7 +11,6 @@ use josekit::jws::{ES256, EdDSA, JwsVerifier, RS256};
 use sha2::Sha256;
 use tunnus_core::client::{Client, ClientId, TokenEndpointAuth};
 use tunnus_core::secret::{constant_time_eq, hex};
-use tunnus_store::clients;
 
 use crate::error::{OAuthError, OAuthResult};
 use crate::params::Params;
@@ -92,7 +91,7 @@ fn presented(authorization: Option<&str>, params: &Params) -> OAuthResult<Presen
 impl Provider {
     async fn load_client(&self, id: &str) -> OAuthResult<Client> {
         let id = ClientId::parse(id).ok_or_else(|| OAuthError::invalid_client("unknown client"))?;
-        self.db.read(move |c| clients::find(c, &id)).await?.ok_or_else(|| OAuthError::invalid_client("unknown client"))
+        self.client(&id).await?.ok_or_else(|| OAuthError::invalid_client("unknown client"))
     }
 
     /// Authenticates the calling client. Every failure is `invalid_client`

@@ -173,7 +173,7 @@ impl Provider {
                 if self.ephemeral.take(&key).await?.is_none() {
                     return Err(OAuthError::invalid_grant("the device code was already used"));
                 }
-                let user = self.active_user(&user_id).await?;
+                let (user, rights) = self.active_user(&user_id).await?;
                 let scopes = Scopes::parse(&grant.scopes).unwrap_or_default();
                 let auth = AuthContext {
                     auth_time: OffsetDateTime::from_unix_timestamp(auth_time).unwrap_or(OffsetDateTime::UNIX_EPOCH),
@@ -182,7 +182,7 @@ impl Provider {
                 };
                 let family = uuid::Uuid::now_v7().to_string();
                 let refresh = client.allows(GrantType::RefreshToken);
-                self.mint(client, &user, &scopes, &auth, None, &family, refresh.then_some(None)).await
+                self.mint(client, &user, &rights, &scopes, &auth, None, &family, refresh.then_some(None)).await
             }
         }
     }

@@ -9,18 +9,18 @@ use serde::Serialize;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
+use tunnus_core::access::AccessRights;
 use tunnus_core::client::{Client, ClientKind, GrantType};
 use tunnus_core::scope::{OFFLINE_ACCESS, OPENID, ScopeError, Scopes};
-use tunnus_core::{SecretToken, User, UserId, UserStatus};
+use tunnus_core::{SecretToken, User, UserId};
 use tunnus_store::refresh_tokens::{self, RefreshRecord};
-use tunnus_store::users;
 
 use crate::authorize::{CodeGrant, code_key, pkce_syntax_ok, used_code_key};
 use crate::claims::{access_claims, user_claims};
 use crate::error::{ErrorCode, OAuthError, OAuthResult};
 use crate::keys::half_hash;
 use crate::params::Params;
-use crate::provider::Provider;
+use crate::provider::{Provider, read_active_person};
 
 /// The `acr` of a password sign-in.
 pub const ACR_PASSWORD: &str = "urn:tunnus:acr:password";
@@ -87,10 +87,10 @@ impl Provider {
         self.deny_family(family).await
     }
 
-    pub(crate) async fn active_user(&self, id: &str) -> OAuthResult<User> {
-        let id = UserId::from_stored(id.to_owned());
-        let user = self.db.read(move |c| users::find_by_id(c, &id)).await?;
-        user.filter(|u| u.status == UserStatus::Active)
+    /// The person a grant is for, with their access rights now.
+    pub(crate) async fn active_user(&self, id: &str) -> OAuthResult<(User, AccessRights)> {
+        self.active_person(&UserId::from_stored(id.to_owned()))
+            .await?
             .ok_or_else(|| OAuthError::invalid_grant("the account is not active"))
     }
 
@@ -131,7 +131,7 @@ impl Provider {
             (None, Some(_)) => return Err(OAuthError::invalid_grant("the authorization request did not use PKCE")),
             (None, None) => {}
         }
-        let user = self.active_user(&grant.user_id).await?;
+        let (user, rights) = self.active_user(&grant.user_id).await?;
         let scopes = Scopes::parse(&grant.scopes).unwrap_or_default();
         let auth = AuthContext {
             auth_time: OffsetDateTime::from_unix_timestamp(grant.auth_time).unwrap_or(OffsetDateTime::UNIX_EPOCH),
@@ -139,7 +139,8 @@ impl Provider {
             sid: Some(grant.sid.clone()),
         };
         let refresh = client.allows(GrantType::RefreshToken);
-        self.mint(client, &user, &scopes, &auth, grant.nonce.as_deref(), &family, refresh.then_some(None)).await
+        let nonce = grant.nonce.as_deref();
+        self.mint(client, &user, &rights, &scopes, &auth, nonce, &family, refresh.then_some(None)).await
     }
 
     async fn refresh(&self, client: &Client, params: &Params) -> OAuthResult<TokenResponse> {
@@ -148,9 +149,15 @@ impl Provider {
             SecretToken::from_presented(presented).ok_or_else(|| OAuthError::invalid_grant("unknown refresh token"))?;
         let hash = token.hash();
         let h = hash.clone();
-        let record = self
+        // The token and its person in one database visit: a refresh is one
+        // read and one write.
+        let (record, person) = self
             .db
-            .read(move |c| refresh_tokens::find(c, &h))
+            .read(move |c| {
+                let Some(record) = refresh_tokens::find(c, &h)? else { return Ok(None) };
+                let person = read_active_person(c, &UserId::from_stored(record.user_id.clone()))?;
+                Ok(Some((record, person)))
+            })
             .await?
             .ok_or_else(|| OAuthError::invalid_grant("unknown refresh token"))?;
         let now = self.clock.now();
@@ -189,13 +196,15 @@ impl Provider {
                 asked
             }
         };
-        let user = self.active_user(&record.user_id).await?;
+        let (user, facts) = person.ok_or_else(|| OAuthError::invalid_grant("the account is not active"))?;
+        let rights = self.rights_now(&facts);
         let auth = AuthContext {
             auth_time: record.auth_time,
             amr: serde_json::from_str(&record.amr).unwrap_or_default(),
             sid: record.sid.clone(),
         };
-        self.mint(client, &user, &scopes, &auth, None, &record.family_id.clone(), Some(Some((hash, record)))).await
+        let family = record.family_id.clone();
+        self.mint(client, &user, &rights, &scopes, &auth, None, &family, Some(Some((hash, record)))).await
     }
 
     async fn client_credentials(&self, client: &Client, params: &Params) -> OAuthResult<TokenResponse> {
@@ -243,6 +252,7 @@ impl Provider {
         &self,
         client: &Client,
         user: &User,
+        rights: &AccessRights,
         scopes: &Scopes,
         auth: &AuthContext,
         nonce: Option<&str>,
@@ -254,8 +264,8 @@ impl Provider {
         let set = |p: &mut JwtPayload, k: &str, v: Value| {
             p.set_claim(k, Some(v)).map_err(|e| OAuthError::server(e.to_string()))
         };
-        // Rights as they are now: a refresh reflects every change since sign-in.
-        let rights = self.access_rights(user.id.as_str()).await?;
+        // Rights as they are now (read with the person): a refresh reflects
+        // every change since sign-in.
         if let Some(required) = &client.required_entitlement
             && !rights.has(required)
         {
@@ -265,7 +275,7 @@ impl Provider {
         if !client.accepts_federated_only && tunnus_core::federation::is_federated_only(user) {
             return Err(OAuthError::invalid_grant("this service needs a password of the person's own"));
         }
-        let rights_claims = access_claims(&rights, scopes);
+        let rights_claims = access_claims(rights, scopes);
 
         let mut at = JwtPayload::new();
         at.set_issuer(&s.issuer);

@@ -122,7 +122,8 @@ struct Loaded {
     signers: HashMap<SigningAlg, (String, Box<dyn JwsSigner>)>,
     /// A verifier for every published key, by kid.
     verifiers: HashMap<String, Box<dyn JwsVerifier>>,
-    jwks: serde_json::Value,
+    /// The JWK Set as served, serialised once per (re)load.
+    jwks: Arc<str>,
 }
 
 /// The keys in memory: what signs and what verifies. Reloaded from the
@@ -168,7 +169,8 @@ fn load(keys: &[StoredKey], secret: &[u8]) -> StoreResult<Loaded> {
             signers.insert(alg, (k.kid.clone(), signer));
         }
     }
-    Ok(Loaded { signers, verifiers, jwks: serde_json::json!({ "keys": published }) })
+    let jwks = serde_json::json!({ "keys": published }).to_string().into();
+    Ok(Loaded { signers, verifiers, jwks })
 }
 
 impl KeyRing {
@@ -201,8 +203,8 @@ impl KeyRing {
         self.loaded.read().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
-    /// The public JWK Set: active, next and retired keys.
-    pub fn jwks(&self) -> serde_json::Value {
+    /// The public JWK Set (active, next and retired keys), as JSON text.
+    pub fn jwks(&self) -> Arc<str> {
         self.current().jwks.clone()
     }
 

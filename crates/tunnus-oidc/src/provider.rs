@@ -1,10 +1,14 @@
 //! The provider: everything the protocol needs, built once per process.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
 
 use time::{Duration, OffsetDateTime};
-use tunnus_core::{Clock, UserId};
-use tunnus_store::{Db, Ephemeral, StoreResult};
+use tunnus_core::access::{AccessFacts, AccessRights};
+use tunnus_core::client::{Client, ClientId};
+use tunnus_core::{Clock, User, UserId};
+use tunnus_store::{Db, DbConnection, Ephemeral, StoreResult, clients, orgs, users};
 
 use crate::keys::KeyRing;
 
@@ -23,6 +27,10 @@ pub struct ProviderSettings {
     /// `offline_access` refresh tokens: sliding and absolute lifetimes.
     pub offline_refresh_sliding: Duration,
     pub offline_refresh_absolute: Duration,
+    /// How long a client read from the database is used without reading it
+    /// again: changes made by `tunnus client` or another replica take effect
+    /// within this time. Zero reads the client on every request.
+    pub client_cache_ttl: std::time::Duration,
 }
 
 impl ProviderSettings {
@@ -36,6 +44,7 @@ impl ProviderSettings {
             session_refresh_absolute: Duration::days(7),
             offline_refresh_sliding: Duration::days(30),
             offline_refresh_absolute: Duration::days(180),
+            client_cache_ttl: std::time::Duration::from_secs(10),
         }
     }
 }
@@ -49,6 +58,24 @@ pub struct Authenticated {
     pub sid: String,
 }
 
+/// Clients read recently. Every token, introspection and authorization
+/// request needs its client, and clients change rarely, so reading them from
+/// the database each time cost more than the rest of a request's protocol
+/// work. Only clients that exist are kept (an unknown id cannot fill it).
+#[derive(Default)]
+struct ClientCache {
+    entries: Mutex<HashMap<ClientId, (Instant, Client)>>,
+}
+
+/// More clients than any deployment registers; beyond it the cache starts over.
+const CLIENT_CACHE_MAX: usize = 10_000;
+
+impl ClientCache {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<ClientId, (Instant, Client)>> {
+        self.entries.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
 #[derive(Clone)]
 pub struct Provider {
     pub db: Db,
@@ -57,6 +84,9 @@ pub struct Provider {
     pub clock: Arc<dyn Clock>,
     pub settings: Arc<ProviderSettings>,
     pub secret_key: Arc<[u8]>,
+    clients: Arc<ClientCache>,
+    /// The discovery document as served; it depends only on the settings.
+    discovery: Arc<str>,
 }
 
 impl std::fmt::Debug for Provider {
@@ -74,7 +104,59 @@ impl Provider {
         secret_key: Arc<[u8]>,
     ) -> StoreResult<Self> {
         let keys = KeyRing::open(&db, secret_key.clone(), clock.now()).await?;
-        Ok(Self { db, ephemeral, keys, clock, settings: Arc::new(settings), secret_key })
+        let discovery = crate::discovery::document(&settings).to_string().into();
+        let settings = Arc::new(settings);
+        Ok(Self { db, ephemeral, keys, clock, settings, secret_key, clients: Arc::default(), discovery })
+    }
+
+    /// The discovery document as JSON text.
+    pub fn discovery(&self) -> Arc<str> {
+        self.discovery.clone()
+    }
+
+    /// The registered client `id`, from the cache if read within
+    /// `client_cache_ttl`.
+    pub async fn client(&self, id: &ClientId) -> StoreResult<Option<Client>> {
+        let ttl = self.settings.client_cache_ttl;
+        if let Some((read_at, client)) = self.clients.lock().get(id)
+            && read_at.elapsed() < ttl
+        {
+            return Ok(Some(client.clone()));
+        }
+        let lookup = id.clone();
+        let found = self.db.read(move |c| clients::find(c, &lookup)).await?;
+        let mut cache = self.clients.lock();
+        match &found {
+            Some(client) if !ttl.is_zero() => {
+                if cache.len() >= CLIENT_CACHE_MAX {
+                    cache.clear();
+                }
+                cache.insert(id.clone(), (Instant::now(), client.clone()));
+            }
+            _ => {
+                cache.remove(id);
+            }
+        }
+        Ok(found)
+    }
+
+    /// Forgets cached clients, so the next request reads them afresh (after
+    /// a change made in this process).
+    pub fn forget_clients(&self) {
+        self.clients.lock().clear();
+    }
+
+    /// An active person and their access rights now, in one database visit:
+    /// what every token and userinfo answer is built from.
+    pub async fn active_person(&self, id: &UserId) -> StoreResult<Option<(User, AccessRights)>> {
+        let id = id.clone();
+        let found = self.db.read(move |c| read_active_person(c, &id)).await?;
+        Ok(found.map(|(user, facts)| (user, self.rights_now(&facts))))
+    }
+
+    /// Access rights from facts read now.
+    pub(crate) fn rights_now(&self, facts: &AccessFacts) -> AccessRights {
+        tunnus_core::access::evaluate(facts, self.clock.now())
     }
 
     /// Rotates the signing keys and reloads them. Retired keys are kept as
@@ -93,21 +175,31 @@ impl Provider {
     }
 
     /// A person's access rights now (evaluated afresh every time).
-    pub async fn access_rights(&self, user_id: &str) -> StoreResult<tunnus_core::access::AccessRights> {
+    pub async fn access_rights(&self, user_id: &str) -> StoreResult<AccessRights> {
         let id = user_id.to_owned();
-        let facts = self.db.read(move |c| tunnus_store::orgs::access_facts(c, &id)).await?;
+        let facts = self.db.read(move |c| orgs::access_facts(c, &id)).await?;
         Ok(tunnus_core::access::evaluate(&facts, self.clock.now()))
     }
 
     /// Who can grant the person access: the admins of their organizations.
-    pub async fn access_granters(&self, rights: &tunnus_core::access::AccessRights) -> StoreResult<Vec<String>> {
+    pub async fn access_granters(&self, rights: &AccessRights) -> StoreResult<Vec<String>> {
         let Some(org) = &rights.org else { return Ok(Vec::new()) };
         let id = org.id.clone();
-        self.db.read(move |c| tunnus_store::orgs::admin_emails(c, &id)).await
+        self.db.read(move |c| orgs::admin_emails(c, &id)).await
     }
 
     /// Whether the SSO session `sid` is still alive.
     pub async fn session_alive(&self, sid: &str) -> StoreResult<bool> {
         Ok(self.ephemeral.get(&Self::sid_key(sid)).await?.is_some())
     }
+}
+
+/// An active person and the facts their access rights follow from, within
+/// the caller's database visit.
+pub(crate) fn read_active_person(c: &mut DbConnection, id: &UserId) -> StoreResult<Option<(User, AccessFacts)>> {
+    let Some(user) = users::find_by_id(c, id)?.filter(|u| u.status == tunnus_core::UserStatus::Active) else {
+        return Ok(None);
+    };
+    let facts = orgs::access_facts(c, id.as_str())?;
+    Ok(Some((user, facts)))
 }

@@ -4,8 +4,8 @@
 use josekit::jwt::JwtPayload;
 use serde_json::{Value, json};
 use tunnus_core::scope::Scopes;
-use tunnus_core::{SecretToken, UserId, UserStatus};
-use tunnus_store::{refresh_tokens, users};
+use tunnus_core::{SecretToken, UserId};
+use tunnus_store::refresh_tokens;
 
 use crate::claims::{access_claims, user_claims};
 use crate::error::{ErrorCode, OAuthError, OAuthResult};
@@ -67,12 +67,10 @@ impl Provider {
             return Err(OAuthError::new(ErrorCode::InsufficientScope, "the token lacks the openid scope"));
         }
         let sub = at.payload.subject().ok_or_else(|| OAuthError::invalid_token("no subject"))?;
-        let id = UserId::from_stored(sub.to_owned());
-        let user = self.db.read(move |c| users::find_by_id(c, &id)).await?;
-        let user = user
-            .filter(|u| u.status == UserStatus::Active)
+        let (user, rights) = self
+            .active_person(&UserId::from_stored(sub.to_owned()))
+            .await?
             .ok_or_else(|| OAuthError::invalid_token("the account is not active"))?;
-        let rights = self.access_rights(user.id.as_str()).await?;
         let mut claims = user_claims(&user, &scopes);
         claims.extend(access_claims(&rights, &scopes));
         Ok(Value::Object(claims))

@@ -165,6 +165,9 @@ pub struct OidcConfig {
     /// `offline_access` refresh tokens outlive the session: unused / in all.
     pub offline_refresh_sliding_days: i64,
     pub offline_refresh_absolute_days: i64,
+    /// Clients are kept in memory this long after being read; changes made
+    /// with `tunnus client` reach running servers within it (0: never kept).
+    pub client_cache_seconds: u64,
 }
 
 impl Default for OidcConfig {
@@ -177,6 +180,7 @@ impl Default for OidcConfig {
             session_refresh_absolute_hours: 168,
             offline_refresh_sliding_days: 30,
             offline_refresh_absolute_days: 180,
+            client_cache_seconds: 10,
         }
     }
 }
@@ -193,6 +197,7 @@ impl OidcConfig {
             session_refresh_absolute: Duration::hours(self.session_refresh_absolute_hours),
             offline_refresh_sliding: Duration::days(self.offline_refresh_sliding_days),
             offline_refresh_absolute: Duration::days(self.offline_refresh_absolute_days),
+            client_cache_ttl: std::time::Duration::from_secs(self.client_cache_seconds),
         }
     }
 }

@@ -148,21 +148,31 @@ impl Server {
     pub async fn stop(self) {
         self.handle.stop(true).await;
         let _ = self.served.await;
-        let _ = self.stop_workers.send(true);
-        for w in self.workers {
-            let _ = w.await;
-        }
+        finish(&self.state, self.stop_workers, self.workers).await;
     }
 
     /// Serves until the process is asked to stop (Ctrl-C / SIGTERM).
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        let Self { served, stop_workers, workers, .. } = self;
+        let Self { served, state, stop_workers, workers, .. } = self;
         let result = served.await.unwrap_or_else(|e| Err(std::io::Error::other(e)));
-        let _ = stop_workers.send(true);
-        for w in workers {
-            let _ = w.await;
-        }
+        finish(&state, stop_workers, workers).await;
         result
+    }
+}
+
+/// After the last request: stops the background workers and writes the
+/// short-lived store's pending changes, so sessions survive the restart.
+async fn finish(
+    state: &AppState,
+    stop_workers: tokio::sync::watch::Sender<bool>,
+    workers: Vec<tokio::task::JoinHandle<()>>,
+) {
+    let _ = stop_workers.send(true);
+    for w in workers {
+        let _ = w.await;
+    }
+    if let Err(e) = state.ephemeral.flush().await {
+        tracing::error!(error = %e, "could not write the short-lived state at shutdown");
     }
 }
 

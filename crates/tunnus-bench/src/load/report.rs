@@ -14,6 +14,16 @@ fn mib(kib: u64) -> String {
     format!("{:.1}", kib as f64 / 1024.0)
 }
 
+/// Server CPU time per completed flow, in µs: what the server spent,
+/// whatever share of the machine the load generator took.
+fn cpu_us_per_flow(o: &Outcome) -> Option<f64> {
+    (o.per_second > 0.0 && o.server_cpu_pct > 0.0).then(|| o.server_cpu_pct * 10_000.0 / o.per_second)
+}
+
+fn cpu_cell(o: &Outcome) -> String {
+    cpu_us_per_flow(o).map_or_else(|| "–".to_owned(), |us| format!("{us:.0}"))
+}
+
 /// Markdown for all outcomes, flows in their first-seen order.
 pub fn markdown(outcomes: &[Outcome]) -> String {
     let mut flows: Vec<&str> = Vec::new();
@@ -28,13 +38,13 @@ pub fn markdown(outcomes: &[Outcome]) -> String {
         let _ = writeln!(out, "\n### {flow}\n");
         let _ = writeln!(
             out,
-            "| provider | setup | conc. | per s | p50 ms | p99 ms | server CPU % | machine busy % | peak RSS MiB | errors |"
+            "| provider | setup | conc. | per s | p50 ms | p99 ms | server CPU % | CPU µs/flow | machine busy % | peak RSS MiB | errors |"
         );
-        let _ = writeln!(out, "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+        let _ = writeln!(out, "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         for o in &rows {
             let _ = writeln!(
                 out,
-                "| {} | {} | {} | {:.0} | {:.2} | {:.2} | {:.0} | {:.0} | {} | {} |",
+                "| {} | {} | {} | {:.0} | {:.2} | {:.2} | {:.0} | {} | {:.0} | {} | {} |",
                 o.provider,
                 o.label,
                 o.concurrency,
@@ -42,6 +52,7 @@ pub fn markdown(outcomes: &[Outcome]) -> String {
                 o.p50_ms,
                 o.p99_ms,
                 o.server_cpu_pct,
+                cpu_cell(o),
                 o.machine_busy_pct,
                 mib(o.hwm_kib),
                 o.errors
@@ -50,7 +61,7 @@ pub fn markdown(outcomes: &[Outcome]) -> String {
         let ours: Vec<&&Outcome> = rows.iter().filter(|o| o.provider == "tunnus").collect();
         for peer in rows.iter().filter(|o| o.provider != "tunnus" && o.per_second > 0.0) {
             for t in ours.iter().filter(|t| alg(&t.label) == alg(&peer.label)) {
-                let _ = writeln!(
+                let _ = write!(
                     out,
                     "\nTunnus ({}) / {} ({}): **{:.1}×**",
                     t.label,
@@ -58,6 +69,10 @@ pub fn markdown(outcomes: &[Outcome]) -> String {
                     peer.label,
                     t.per_second / peer.per_second
                 );
+                if let (Some(ours), Some(theirs)) = (cpu_us_per_flow(t), cpu_us_per_flow(peer)) {
+                    let _ = write!(out, " (server CPU per flow: {:.1}× less)", theirs / ours);
+                }
+                let _ = writeln!(out);
             }
         }
         for o in rows.iter().filter(|o| o.first_error.is_some()) {
@@ -111,9 +126,22 @@ mod tests {
             outcome("glewlwyd", "RS256", 500.0),
         ];
         let md = markdown(&rows);
-        assert!(md.contains("Tunnus (embedded RS256) / glewlwyd (RS256): **4.0×**"), "{md}");
+        // Same CPU share, four times the flows: a quarter of the CPU per flow.
+        assert!(
+            md.contains("Tunnus (embedded RS256) / glewlwyd (RS256): **4.0×** (server CPU per flow: 4.0× less)"),
+            "{md}"
+        );
         assert!(!md.contains("ES256) / glewlwyd"), "{md}");
-        assert!(md.contains("| glewlwyd | RS256 | 8 | 500 | 1.00 | 2.00 | 150 | 100 | 2.0 | 0 |"), "{md}");
+        assert!(md.contains("| glewlwyd | RS256 | 8 | 500 | 1.00 | 2.00 | 150 | 3000 | 100 | 2.0 | 0 |"), "{md}");
+    }
+
+    #[test]
+    fn cpu_per_flow_needs_both_figures() {
+        assert_eq!(cpu_us_per_flow(&outcome("tunnus", "x", 1000.0)), Some(1500.0));
+        assert_eq!(cpu_us_per_flow(&outcome("tunnus", "x", 0.0)), None);
+        let mut idle = outcome("tunnus", "x", 10.0);
+        idle.server_cpu_pct = 0.0;
+        assert_eq!(cpu_cell(&idle), "–");
     }
 
     #[test]

@@ -40,6 +40,43 @@ fn pending_key(id: &str) -> String {
     format!("authz:{}", tunnus_core::TokenHash::of(id).as_str())
 }
 
+/// Where a request is while it is being decided: just arrived (not stored:
+/// with a live session and nothing to ask, it never needs to be), or
+/// stored under `id` because the person was shown a page.
+enum Waiting {
+    New(Pending),
+    Stored { id: String, pending: Pending },
+}
+
+impl Waiting {
+    fn pending(&self) -> &Pending {
+        match self {
+            Self::New(p) | Self::Stored { pending: p, .. } => p,
+        }
+    }
+
+    /// The id to come back with, storing the request first if it is new.
+    async fn keep(&self, state: &AppState) -> Result<String, AppError> {
+        match self {
+            Self::Stored { id, .. } => Ok(id.clone()),
+            Self::New(pending) => {
+                let id = SecretToken::generate(&mut rand::rng()).expose().to_owned();
+                let value = serde_json::to_string(pending).map_err(|e| AppError::internal(e.to_string()))?;
+                state.ephemeral.put(&pending_key(&id), &value, PENDING_TTL).await?;
+                Ok(id)
+            }
+        }
+    }
+
+    /// The request is answered: it cannot be resumed again.
+    async fn forget(&self, state: &AppState) -> Result<(), AppError> {
+        match self {
+            Self::Stored { id, .. } => Ok(state.ephemeral.delete(&pending_key(id)).await?),
+            Self::New(_) => Ok(()),
+        }
+    }
+}
+
 async fn authorize_get(req: HttpRequest, state: web::Data<AppState>, csrf: Csrf) -> Result<HttpResponse, AppError> {
     let pairs = match parse_pairs(req.query_string().as_bytes()) {
         Ok(p) => p,
@@ -68,14 +105,12 @@ async fn start(
     pairs: Vec<(String, String)>,
 ) -> Result<HttpResponse, AppError> {
     // Validate first: a bad request is answered now, not after a sign-in.
-    if let Err(e) = state.provider.parse_authorization(pairs.clone()).await {
-        return authorize_error(&req, &csrf, e);
-    }
-    let id = SecretToken::generate(&mut rand::rng()).expose().to_owned();
+    let request = match state.provider.parse_authorization(pairs.clone()).await {
+        Ok(r) => r,
+        Err(e) => return authorize_error(&req, &csrf, e),
+    };
     let pending = Pending { params: pairs, created_at: state.clock.now().unix_timestamp() };
-    let value = serde_json::to_string(&pending).map_err(|e| AppError::internal(e.to_string()))?;
-    state.ephemeral.put(&pending_key(&id), &value, PENDING_TTL).await?;
-    proceed(&req, &state, &csrf, &id, pending, false).await
+    proceed(&req, &state, &csrf, Waiting::New(pending), request, false).await
 }
 
 #[derive(Deserialize, Default)]
@@ -93,7 +128,11 @@ async fn resume(
     let Some(pending) = load(&state, &q.id).await? else {
         return expired(&req, &csrf);
     };
-    proceed(&req, &state, &csrf, &q.id, pending, false).await
+    let request = match state.provider.parse_authorization(pending.params.clone()).await {
+        Ok(r) => r,
+        Err(e) => return authorize_error(&req, &csrf, e),
+    };
+    proceed(&req, &state, &csrf, Waiting::Stored { id: q.id.clone(), pending }, request, false).await
 }
 
 async fn load(state: &AppState, id: &str) -> Result<Option<Pending>, AppError> {
@@ -104,23 +143,20 @@ async fn load(state: &AppState, id: &str) -> Result<Option<Pending>, AppError> {
     Ok(raw.and_then(|r| serde_json::from_str(&r).ok()))
 }
 
-/// Decides what the pending request needs and does it.
+/// Decides what the (validated) request needs and does it.
 async fn proceed(
     req: &HttpRequest,
     state: &AppState,
     csrf: &Csrf,
-    id: &str,
-    pending: Pending,
+    waiting: Waiting,
+    request: tunnus_oidc::authorize::AuthorizationRequest,
     consent_given: bool,
 ) -> Result<HttpResponse, AppError> {
-    let request = match state.provider.parse_authorization(pending.params.clone()).await {
-        Ok(r) => r,
-        Err(e) => return authorize_error(req, csrf, e),
-    };
     let signed = signed_in(req, state).await?;
     let session = signed.as_ref().map(|(s, _)| authenticated(s));
-    let fresh = session.as_ref().is_some_and(|s| s.auth_time.unix_timestamp() >= pending.created_at);
-    let decision = match state.provider.decide(&request, session.as_ref(), fresh, consent_given).await {
+    let fresh = session.as_ref().is_some_and(|s| s.auth_time.unix_timestamp() >= waiting.pending().created_at);
+    let person = session.as_ref().zip(signed.as_ref().map(|(_, u)| u));
+    let decision = match state.provider.decide(&request, person, fresh, consent_given).await {
         Ok(d) => d,
         Err(e) => return authorize_error(req, csrf, e),
     };
@@ -130,16 +166,16 @@ async fn proceed(
         && !crate::services::terms::outstanding(state, user).await?.is_empty()
     {
         if request.prompt.none {
-            state.ephemeral.delete(&pending_key(id)).await?;
+            waiting.forget(state).await?;
             return respond(&state.provider.interaction_required(&request, "new terms must be accepted"));
         }
-        let next = format!("/authorize/continue?id={id}");
+        let next = format!("/authorize/continue?id={}", waiting.keep(state).await?);
         let q = url::form_urlencoded::Serializer::new(String::new()).append_pair("next", &next).finish();
         return Ok(super::see_other(format!("/terms/accept?{q}")));
     }
     match decision {
         Decision::Login => {
-            let next = format!("/authorize/continue?id={id}");
+            let next = format!("/authorize/continue?id={}", waiting.keep(state).await?);
             let mut login = url::form_urlencoded::Serializer::new(String::new());
             login.append_pair("next", &next);
             if let Some(hint) = request.login_hint.as_deref().or(signed.as_ref().map(|(_, u)| u.email.as_str())) {
@@ -161,14 +197,14 @@ async fn proceed(
                 tr,
                 nav: nav(user, csrf),
                 csrf: csrf.token().to_owned(),
-                id: id.to_owned(),
+                id: waiting.keep(state).await?,
                 client_name: request.client.name.clone(),
                 scopes: items,
             })
         }
         Decision::AccessDenied { entitlement, granters } => {
             let tr = tr(req);
-            state.ephemeral.delete(&pending_key(id)).await?;
+            waiting.forget(state).await?;
             let back = state.provider.denied(&request, &format!("the {entitlement} entitlement is required"));
             let client = request.client.name.clone();
             let who = if granters.is_empty() {
@@ -191,7 +227,7 @@ async fn proceed(
         }
         Decision::FederatedOnlyRefused => {
             let tr = tr(req);
-            state.ephemeral.delete(&pending_key(id)).await?;
+            waiting.forget(state).await?;
             let back = state.provider.denied(&request, "the service needs a password of the person's own");
             let client = request.client.name.clone();
             Ok(HttpResponse::Forbidden().content_type("text/html; charset=utf-8").body(render(&AccessDeniedPage {
@@ -211,7 +247,7 @@ async fn proceed(
             let Some(session) = session else { return Err(AppError::internal("issue without a session")) };
             let response =
                 state.provider.issue_code(&request, &session).await.map_err(|e| AppError::internal(e.to_string()))?;
-            state.ephemeral.delete(&pending_key(id)).await?;
+            waiting.forget(state).await?;
             respond(&response)
         }
     }
@@ -239,15 +275,16 @@ async fn consent(
         Ok(r) => r,
         Err(e) => return authorize_error(&req, &csrf, e),
     };
+    let waiting = Waiting::Stored { id: form.id.clone(), pending };
     let Some((session, _)) = signed_in(&req, &state).await? else {
-        return proceed(&req, &state, &csrf, &form.id, pending, false).await;
+        return proceed(&req, &state, &csrf, waiting, request, false).await;
     };
     if form.decision != "allow" {
-        state.ephemeral.delete(&pending_key(&form.id)).await?;
+        waiting.forget(&state).await?;
         return respond(&state.provider.denied(&request, "the person did not allow access"));
     }
     state.provider.grant_consent(&request, &session.user_id).await.map_err(|e| AppError::internal(e.to_string()))?;
-    proceed(&req, &state, &csrf, &form.id, pending, true).await
+    proceed(&req, &state, &csrf, waiting, request, true).await
 }
 
 /// Sends the browser back to the client: a redirect, or a self-submitting form.

@@ -99,14 +99,16 @@ pub fn safe_next(next: &str) -> String {
 }
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
+    // Routes are matched in order: the protocol endpoints that relying
+    // parties call thousands of times a second come first.
+    oidc::configure(cfg);
+    authorize::configure(cfg);
     account::configure(cfg);
     admin::configure(cfg);
     admin_platform::configure(cfg);
     admin_api::configure(cfg);
-    authorize::configure(cfg);
     device::configure(cfg);
     invitations::configure(cfg);
-    oidc::configure(cfg);
     password::configure(cfg);
     profile::configure(cfg);
     profile_account::configure(cfg);

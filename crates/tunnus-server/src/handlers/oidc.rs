@@ -84,14 +84,14 @@ async fn discovery(state: web::Data<AppState>) -> HttpResponse {
     HttpResponse::Ok()
         .insert_header(("Cache-Control", "public, max-age=300"))
         .content_type(ContentType::json())
-        .body(tunnus_oidc::discovery::document(&state.provider.settings).to_string())
+        .body(web::Bytes::copy_from_slice(state.provider.discovery().as_bytes()))
 }
 
 async fn jwks(state: web::Data<AppState>) -> HttpResponse {
     HttpResponse::Ok()
         .insert_header(("Cache-Control", "public, max-age=300"))
         .content_type(ContentType::json())
-        .body(state.provider.keys.jwks().to_string())
+        .body(web::Bytes::copy_from_slice(state.provider.keys.jwks().as_bytes()))
 }
 
 async fn token(req: HttpRequest, state: web::Data<AppState>, body: web::Bytes) -> HttpResponse {

@@ -38,6 +38,25 @@ pub fn language_cookie(lang: Lang) -> actix_web::cookie::Cookie<'static> {
         .finish()
 }
 
+/// Static paths and their route patterns, found once. Finding a pattern
+/// walks every route again (regular expressions included), which cost more
+/// than answering discovery; only paths that are their own pattern are kept,
+/// so paths with ids or tokens cannot grow this.
+static STATIC_ROUTES: std::sync::LazyLock<std::sync::RwLock<std::collections::HashMap<String, String>>> =
+    std::sync::LazyLock::new(Default::default);
+
+fn route_of(req: &actix_web::HttpRequest) -> String {
+    let path = req.path();
+    if let Some(route) = STATIC_ROUTES.read().unwrap_or_else(|p| p.into_inner()).get(path) {
+        return route.clone();
+    }
+    let Some(route) = req.match_pattern() else { return "unmatched".to_owned() };
+    if route == path {
+        STATIC_ROUTES.write().unwrap_or_else(|p| p.into_inner()).insert(route.clone(), route.clone());
+    }
+    route
+}
+
 tokio::task_local! {
     static CONTEXT: RequestContext;
 }
@@ -80,7 +99,7 @@ pub async fn middleware(
             let status = res.status().as_u16();
             tracing::info!(status, latency_ms = started.elapsed().as_millis() as u64, "request");
             // The route pattern, not the path: ids and tokens stay out of label values.
-            let route = res.request().match_pattern().unwrap_or_else(|| "unmatched".to_owned());
+            let route = route_of(res.request());
             super::metrics::record_request(
                 &route,
                 res.request().method().as_str(),

@@ -307,10 +307,13 @@ async fn policy_client_until_password_is_set(backend: Backend) {
     let mut stricter = spec("campus", CAMPUS);
     stricter.accepts_federated_only = false;
     update(&state.db, &state.secret_key, &stricter, SecretChange::Keep, state.clock.now()).await.unwrap();
+    // A running server sees client changes within `client_cache_seconds`; this test wants them now.
+    state.provider.forget_clients();
     let refresh = token.refresh_token().unwrap().secret();
     assert_eq!(campus.refresh(refresh).await.unwrap_err(), "invalid_grant");
     stricter.accepts_federated_only = true;
     update(&state.db, &state.secret_key, &stricter, SecretChange::Keep, state.clock.now()).await.unwrap();
+    state.provider.forget_clients();
     assert!(campus.refresh(refresh).await.is_ok(), "it was the policy, and the refused refresh used nothing up");
 
     let started = wh.start(&["openid"]);

@@ -1,9 +1,19 @@
-//! The embedded backend: a map in memory, written through to the SQL
+//! The embedded backend: a map in memory, written behind to the SQL
 //! database (table `kv_entries`) for everything but counters, and loaded
 //! back at start-up. One process owns it; that is what the embedded default is.
+//!
+//! The map is the truth while the process runs; the database only has to
+//! hold it across a restart. So changes are not written one transaction
+//! each (which serialised every code, pending request and session touch
+//! behind SQLite's single writer) but collected for a few milliseconds and
+//! written together, newest value per key. An entry that comes and goes
+//! within that time — a code taken right after it was issued, a pending
+//! authorization that needed no page — never reaches the disk. A clean
+//! stop writes everything ([`EmbeddedStore::flush`]); a crash loses at most
+//! the last [`WRITE_BEHIND`] of changes, i.e. a few sign-ins must be redone.
 
 use std::collections::{BTreeSet, HashMap};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
 use diesel::prelude::*;
@@ -31,16 +41,90 @@ struct Entry {
 /// Sets are persisted as JSON arrays with this prefix, to tell them from text.
 const SET_MARK: &str = "\u{1}set:";
 
+/// How long changes wait before they are written, so that many are written
+/// in one transaction.
+pub const WRITE_BEHIND: Duration = Duration::from_millis(20);
+
+/// What a key should look like in the database: a value with its expiry, or absent.
+type Stored = Option<(String, OffsetDateTime)>;
+
+/// Changes not yet in the database, the newest per key.
+struct Journal {
+    db: Db,
+    dirty: Mutex<HashMap<String, Stored>>,
+    /// Wakes the writer task; capacity one, since one wake-up covers all changes so far.
+    wake: tokio::sync::mpsc::Sender<()>,
+    /// One write at a time: an older batch must never land after a newer one.
+    writing: tokio::sync::Mutex<()>,
+}
+
+impl Journal {
+    fn record(&self, key: &str, stored: Stored) {
+        self.dirty.lock().unwrap_or_else(|p| p.into_inner()).insert(key.to_owned(), stored);
+        // Full means a wake-up is already pending; closed cannot happen while `self` lives.
+        let _ = self.wake.try_send(());
+    }
+
+    async fn write(&self) -> StoreResult<()> {
+        let _one_at_a_time = self.writing.lock().await;
+        let batch = std::mem::take(&mut *self.dirty.lock().unwrap_or_else(|p| p.into_inner()));
+        if batch.is_empty() {
+            return Ok(());
+        }
+        let batch = Arc::new(batch);
+        let to_write = batch.clone();
+        let written = self
+            .db
+            .write(move |c| {
+                for (key, stored) in to_write.iter() {
+                    diesel::delete(kv_entries::table.find(key)).execute(c)?;
+                    if let Some((value, expires_at)) = stored {
+                        diesel::insert_into(kv_entries::table)
+                            .values((
+                                kv_entries::key.eq(key),
+                                kv_entries::value.eq(value),
+                                kv_entries::expires_at.eq(to_db(*expires_at)),
+                            ))
+                            .execute(c)?;
+                    }
+                }
+                Ok(())
+            })
+            .await;
+        if written.is_err() {
+            // Put the batch back under anything newer, for the next attempt.
+            let mut dirty = self.dirty.lock().unwrap_or_else(|p| p.into_inner());
+            for (key, stored) in batch.iter() {
+                dirty.entry(key.clone()).or_insert_with(|| stored.clone());
+            }
+        }
+        written
+    }
+}
+
+/// Writes the journal a moment after each change, until the store is gone.
+async fn write_behind(journal: Weak<Journal>, mut woken: tokio::sync::mpsc::Receiver<()>) {
+    while woken.recv().await.is_some() {
+        tokio::time::sleep(WRITE_BEHIND).await;
+        let Some(journal) = journal.upgrade() else { break };
+        if let Err(e) = journal.write().await {
+            tracing::warn!(error = %e, "short-lived state not yet written to the database; retrying");
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            let _ = journal.wake.try_send(());
+        }
+    }
+}
+
 #[derive(Clone)]
 pub struct EmbeddedStore {
     map: Arc<Mutex<HashMap<String, Entry>>>,
-    db: Option<Db>,
+    journal: Option<Arc<Journal>>,
     clock: Arc<dyn Clock>,
 }
 
 impl std::fmt::Debug for EmbeddedStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("EmbeddedStore").field("persistent", &self.db.is_some()).finish_non_exhaustive()
+        f.debug_struct("EmbeddedStore").field("persistent", &self.journal.is_some()).finish_non_exhaustive()
     }
 }
 
@@ -51,10 +135,11 @@ fn ttl_of(ttl: Duration) -> time::Duration {
 impl EmbeddedStore {
     /// A store that forgets everything when the process ends (tests, tools).
     pub fn in_memory(clock: Arc<dyn Clock>) -> Self {
-        Self { map: Arc::default(), db: None, clock }
+        Self { map: Arc::default(), journal: None, clock }
     }
 
-    /// A store that writes through to `db` and starts with what `db` holds.
+    /// A store that writes behind to `db` and starts with what `db` holds.
+    /// Must be called within a tokio runtime: it starts the writer task.
     pub async fn persistent(db: Db, clock: Arc<dyn Clock>) -> StoreResult<Self> {
         let now = clock.now();
         let rows: Vec<(String, String, time::PrimitiveDateTime)> = db
@@ -71,7 +156,19 @@ impl EmbeddedStore {
             };
             map.insert(key, Entry { value, expires_at: from_db(expires_at) });
         }
-        Ok(Self { map: Arc::new(Mutex::new(map)), db: Some(db), clock })
+        let (wake, woken) = tokio::sync::mpsc::channel(1);
+        let journal = Arc::new(Journal { db, dirty: Mutex::default(), wake, writing: tokio::sync::Mutex::new(()) });
+        tokio::spawn(write_behind(Arc::downgrade(&journal), woken));
+        Ok(Self { map: Arc::new(Mutex::new(map)), journal: Some(journal), clock })
+    }
+
+    /// Writes every change so far to the database (at a clean stop, or
+    /// before another process opens the same database).
+    pub async fn flush(&self) -> StoreResult<()> {
+        match &self.journal {
+            Some(j) => j.write().await,
+            None => Ok(()),
+        }
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Entry>> {
@@ -86,29 +183,17 @@ impl EmbeddedStore {
         map.get_mut(key)
     }
 
-    async fn persist(&self, key: &str, stored: Option<(String, OffsetDateTime)>) -> StoreResult<()> {
-        let Some(db) = &self.db else { return Ok(()) };
-        let key = key.to_owned();
-        db.write(move |c| {
-            diesel::delete(kv_entries::table.find(&key)).execute(c)?;
-            if let Some((value, expires_at)) = stored {
-                diesel::insert_into(kv_entries::table)
-                    .values((
-                        kv_entries::key.eq(&key),
-                        kv_entries::value.eq(value),
-                        kv_entries::expires_at.eq(to_db(expires_at)),
-                    ))
-                    .execute(c)?;
-            }
-            Ok(())
-        })
-        .await
+    fn persist(&self, key: &str, stored: Stored) {
+        if let Some(journal) = &self.journal {
+            journal.record(key, stored);
+        }
     }
 
     pub async fn put(&self, key: &str, value: &str, ttl: Duration) -> StoreResult<()> {
         let expires_at = self.clock.now() + ttl_of(ttl);
         self.lock().insert(key.to_owned(), Entry { value: Value::Text(value.to_owned()), expires_at });
-        self.persist(key, Some((value.to_owned(), expires_at))).await
+        self.persist(key, Some((value.to_owned(), expires_at)));
+        Ok(())
     }
 
     pub fn get(&self, key: &str) -> StoreResult<Option<String>> {
@@ -135,14 +220,17 @@ impl EmbeddedStore {
             }
         };
         if taken.is_some() {
-            self.persist(key, None).await?;
+            self.persist(key, None);
         }
         Ok(taken)
     }
 
     pub async fn delete(&self, key: &str) -> StoreResult<()> {
         let existed = self.lock().remove(key).is_some();
-        if existed { self.persist(key, None).await } else { Ok(()) }
+        if existed {
+            self.persist(key, None);
+        }
+        Ok(())
     }
 
     /// Counters are not persisted: losing throttling state on restart is harmless.
@@ -193,7 +281,8 @@ impl EmbeddedStore {
                 Some((format!("{SET_MARK}{json}"), set.1))
             }
         };
-        self.persist(key, stored).await
+        self.persist(key, stored);
+        Ok(())
     }
 
     pub async fn set_add(&self, key: &str, member: &str, ttl: Duration) -> StoreResult<()> {

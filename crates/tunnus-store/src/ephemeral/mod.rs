@@ -1,7 +1,7 @@
 //! Short-lived state: SSO sessions, one-time codes, throttling counters.
 //!
 //! A small key-value interface with two backends: [`EmbeddedStore`] (in
-//! process, written through to the SQL database so sessions survive a
+//! process, written behind to the SQL database so sessions survive a
 //! restart) for the single-process default, and [`RedisStore`] for many
 //! replicas. Values are opaque strings (callers serialise); every entry has
 //! a time to live; `take` is atomic, which is what makes codes single-use.
@@ -91,6 +91,15 @@ impl Ephemeral {
         match self {
             Self::Embedded(s) => s.set_members(key),
             Self::Redis(s) => s.set_members(key).await,
+        }
+    }
+
+    /// Makes every change so far durable: the embedded store writes its
+    /// pending changes to the database; Redis has nothing pending.
+    pub async fn flush(&self) -> StoreResult<()> {
+        match self {
+            Self::Embedded(s) => s.flush().await,
+            Self::Redis(_) => Ok(()),
         }
     }
 

@@ -74,11 +74,44 @@ async fn embedded_entries_expire_with_the_clock_and_survive_a_restart() {
     clock.advance(time::Duration::seconds(6));
     assert_eq!(store.get("short").unwrap(), None);
 
-    // A new process over the same database sees what was written, minus counters.
+    // A new process over the same database sees what was written, minus
+    // counters, once the first has written its changes (as a clean stop does).
+    store.flush().await.unwrap();
     let reopened = EmbeddedStore::persistent(db, clock.clone()).await.unwrap();
     assert_eq!(reopened.get("session").unwrap().as_deref(), Some("alive"));
     assert_eq!(reopened.set_members("index").unwrap(), vec!["session"]);
     assert_eq!(reopened.incr("counter", Duration::from_secs(600)).unwrap(), 1);
     clock.advance(time::Duration::seconds(600));
     assert_eq!(reopened.get("session").unwrap(), None);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn embedded_changes_are_written_behind_without_a_flush() {
+    let t = TestDatabase::sqlite();
+    let db = t.migrated();
+    let clock = Arc::new(ManualClock::starting_now());
+    let store = EmbeddedStore::persistent(db.clone(), clock.clone()).await.unwrap();
+    store.put("session", "alive", Duration::from_secs(600)).await.unwrap();
+    store.put("code", "once", Duration::from_secs(60)).await.unwrap();
+    assert_eq!(store.take("code").await.unwrap().as_deref(), Some("once"));
+    store.set_add("index", "a", Duration::from_secs(600)).await.unwrap();
+    store.set_add("index", "b", Duration::from_secs(600)).await.unwrap();
+    store.set_remove("index", "a").await.unwrap();
+
+    // No flush: the writer task writes the changes shortly after they were made.
+    let mut seen = None;
+    for _ in 0..100 {
+        let other = EmbeddedStore::persistent(db.clone(), clock.clone()).await.unwrap();
+        if other.get("session").unwrap().is_some() && other.set_members("index").unwrap() == ["b"] {
+            seen = Some(other);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let other = seen.expect("the changes reached the database within 5 s");
+    assert_eq!(other.get("session").unwrap().as_deref(), Some("alive"));
+    // The newest state per key is what was written: the taken code is gone,
+    // the set holds what it held last.
+    assert_eq!(other.get("code").unwrap(), None);
+    assert_eq!(other.set_members("index").unwrap(), vec!["b"]);
 }
