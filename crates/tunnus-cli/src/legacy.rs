@@ -11,8 +11,8 @@ use std::time::Duration;
 use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use tunnus_core::Clock as _;
-use tunnus_core::SystemClock;
 use tunnus_core::Email;
+use tunnus_core::SystemClock;
 use tunnus_core::legacy::{self, ImportReport, LegacyRow, Skip, SkipReason};
 use tunnus_server::Config;
 use tunnus_server::services::legacy::{Checked, ImportSettings, Importer};
@@ -46,7 +46,7 @@ pub struct ImportArgs {
 enum Raw<'a> {
     /// A CSV record, with where each header name sits in it.
     Csv(&'a csv::StringRecord, &'a HashMap<String, usize>),
-    Json(LegacyRow),
+    Json(Box<LegacyRow>),
     /// Not a record with the header's number of fields, or not a JSON object.
     Unreadable(String),
 }
@@ -73,7 +73,7 @@ impl Raw<'_> {
     fn into_row(self) -> Result<LegacyRow, String> {
         match self {
             Raw::Csv(record, columns) => Ok(LegacyRow::from_text(|name| Self::csv_field(record, columns, name))),
-            Raw::Json(row) => Ok(row),
+            Raw::Json(row) => Ok(*row),
             Raw::Unreadable(e) => Err(e),
         }
     }
@@ -92,7 +92,11 @@ fn format_of(path: &Path, given: Option<Format>) -> Result<Format, String> {
 
 /// Calls `each` with the number (1 = first after the CSV header) and the
 /// contents of every record of the file, in order.
-fn read_records(path: &Path, format: Format, mut each: impl FnMut(u64, Raw) -> Result<(), String>) -> Result<(), String> {
+fn read_records(
+    path: &Path,
+    format: Format,
+    mut each: impl FnMut(u64, Raw) -> Result<(), String>,
+) -> Result<(), String> {
     let file = File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
     let reader = BufReader::with_capacity(1 << 20, file);
     match format {
@@ -101,8 +105,7 @@ fn read_records(path: &Path, format: Format, mut each: impl FnMut(u64, Raw) -> R
             let headers = reader.headers().map_err(|e| format!("{}: {e}", path.display()))?.clone();
             let columns: HashMap<String, usize> =
                 headers.iter().enumerate().map(|(i, h)| (h.trim().to_owned(), i)).collect();
-            let missing: Vec<&str> =
-                legacy::MANDATORY.iter().copied().filter(|c| !columns.contains_key(*c)).collect();
+            let missing: Vec<&str> = legacy::MANDATORY.iter().copied().filter(|c| !columns.contains_key(*c)).collect();
             if !missing.is_empty() {
                 return Err(format!("{}: the header lacks the column(s) {}", path.display(), missing.join(", ")));
             }
@@ -127,7 +130,7 @@ fn read_records(path: &Path, format: Format, mut each: impl FnMut(u64, Raw) -> R
                 }
                 n += 1;
                 match serde_json::from_str::<LegacyRow>(&line) {
-                    Ok(row) => each(n, Raw::Json(row))?,
+                    Ok(row) => each(n, Raw::Json(Box::new(row)))?,
                     Err(e) => each(n, Raw::Unreadable(e.to_string()))?,
                 }
             }

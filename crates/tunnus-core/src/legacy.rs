@@ -518,6 +518,15 @@ mod tests {
     }
 
     #[test]
+    fn text_fields_stay_text() {
+        let fields = [("legacy_id", "007"), ("email", "a@example.com"), ("verified", "1"), ("licenses", "campus; ;x")];
+        let r = LegacyRow::from_text(|name| fields.iter().find(|(k, _)| *k == name).map(|(_, v)| *v));
+        assert_eq!(r.legacy_id(), Some("007"));
+        assert_eq!(r.licenses.0, vec!["campus", "x"]);
+        assert!(r.given_name.is_none() && r.language.is_none());
+    }
+
+    #[test]
     fn each_problem_has_its_reason() {
         assert_eq!(reason(with(&[("legacy_id", " ")])), SkipReason::MissingField);
         assert_eq!(reason(with(&[("given_name", "")])), SkipReason::MissingField);
