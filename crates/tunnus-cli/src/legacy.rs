@@ -11,6 +11,7 @@ use std::time::Duration;
 use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use tunnus_core::Clock as _;
+use tunnus_core::Email;
 use tunnus_core::SystemClock;
 use tunnus_core::legacy::{self, ImportReport, LegacyRow, Skip, SkipReason};
 use tunnus_server::Config;
@@ -41,8 +42,42 @@ pub struct ImportArgs {
     batch_size: u32,
 }
 
-/// One record of the file: its number, and the row or why it could not be read.
-type Record = (u64, Result<LegacyRow, String>);
+/// One record of the file as read, before any check.
+enum Raw<'a> {
+    /// A CSV record, with where each header name sits in it.
+    Csv(&'a csv::StringRecord, &'a HashMap<String, usize>),
+    Json(Box<LegacyRow>),
+    /// Not a record with the header's number of fields, or not a JSON object.
+    Unreadable(String),
+}
+
+impl Raw<'_> {
+    fn csv_field<'r>(record: &'r csv::StringRecord, columns: &HashMap<String, usize>, name: &str) -> Option<&'r str> {
+        columns.get(name).and_then(|i| record.get(*i)).map(str::trim).filter(|v| !v.is_empty())
+    }
+
+    /// The legacy id and the normalised email: all the first pass needs,
+    /// read without building the whole row.
+    fn id_and_email(&self) -> (Option<&str>, Option<Email>) {
+        match self {
+            Raw::Csv(record, columns) => (
+                Self::csv_field(record, columns, "legacy_id"),
+                Self::csv_field(record, columns, "email").and_then(|e| Email::parse(e).ok()),
+            ),
+            Raw::Json(row) => (row.legacy_id(), row.email()),
+            Raw::Unreadable(_) => (None, None),
+        }
+    }
+
+    /// Every field is taken as text: a legacy id `007` stays `007`.
+    fn into_row(self) -> Result<LegacyRow, String> {
+        match self {
+            Raw::Csv(record, columns) => Ok(LegacyRow::from_text(|name| Self::csv_field(record, columns, name))),
+            Raw::Json(row) => Ok(*row),
+            Raw::Unreadable(e) => Err(e),
+        }
+    }
+}
 
 fn format_of(path: &Path, given: Option<Format>) -> Result<Format, String> {
     if let Some(f) = given {
@@ -55,15 +90,22 @@ fn format_of(path: &Path, given: Option<Format>) -> Result<Format, String> {
     }
 }
 
-/// Calls `each` for every record of the file, in order.
-fn read_records(path: &Path, format: Format, mut each: impl FnMut(Record) -> Result<(), String>) -> Result<(), String> {
+/// Calls `each` with the number (1 = first after the CSV header) and the
+/// contents of every record of the file, in order.
+fn read_records(
+    path: &Path,
+    format: Format,
+    mut each: impl FnMut(u64, Raw) -> Result<(), String>,
+) -> Result<(), String> {
     let file = File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let reader = BufReader::with_capacity(1 << 20, file);
     match format {
         Format::Csv => {
-            let mut reader = csv::ReaderBuilder::new().trim(csv::Trim::All).from_reader(BufReader::new(file));
+            let mut reader = csv::ReaderBuilder::new().from_reader(reader);
             let headers = reader.headers().map_err(|e| format!("{}: {e}", path.display()))?.clone();
-            let missing: Vec<&str> =
-                legacy::MANDATORY.iter().copied().filter(|c| !headers.iter().any(|h| h == *c)).collect();
+            let columns: HashMap<String, usize> =
+                headers.iter().enumerate().map(|(i, h)| (h.trim().to_owned(), i)).collect();
+            let missing: Vec<&str> = legacy::MANDATORY.iter().copied().filter(|c| !columns.contains_key(*c)).collect();
             if !missing.is_empty() {
                 return Err(format!("{}: the header lacks the column(s) {}", path.display(), missing.join(", ")));
             }
@@ -73,37 +115,28 @@ fn read_records(path: &Path, format: Format, mut each: impl FnMut(Record) -> Res
                 n += 1;
                 match reader.read_record(&mut record) {
                     Ok(false) => break,
-                    Ok(true) => each((n, csv_row(&headers, &record)))?,
+                    Ok(true) => each(n, Raw::Csv(&record, &columns))?,
                     Err(e) if e.is_io_error() => return Err(format!("{}: {e}", path.display())),
-                    Err(e) => each((n, Err(e.to_string())))?,
+                    Err(e) => each(n, Raw::Unreadable(e.to_string()))?,
                 }
             }
         }
         Format::Jsonl => {
             let mut n = 0;
-            for line in BufReader::new(file).lines() {
+            for line in reader.lines() {
                 let line = line.map_err(|e| format!("{}: {e}", path.display()))?;
                 if line.trim().is_empty() {
                     continue;
                 }
                 n += 1;
-                each((n, serde_json::from_str::<LegacyRow>(&line).map_err(|e| e.to_string())))?;
+                match serde_json::from_str::<LegacyRow>(&line) {
+                    Ok(row) => each(n, Raw::Json(Box::new(row)))?,
+                    Err(e) => each(n, Raw::Unreadable(e.to_string()))?,
+                }
             }
         }
     }
     Ok(())
-}
-
-/// A CSV record as a row. Every field is taken as text: letting the CSV
-/// reader guess types would turn a legacy id `007` into `7`.
-fn csv_row(headers: &csv::StringRecord, record: &csv::StringRecord) -> Result<LegacyRow, String> {
-    let fields: serde_json::Map<String, serde_json::Value> = headers
-        .iter()
-        .zip(record.iter())
-        .filter(|(_, value)| !value.is_empty())
-        .map(|(h, v)| (h.to_owned(), serde_json::Value::String(v.to_owned())))
-        .collect();
-    serde_json::from_value(serde_json::Value::Object(fields)).map_err(|e| e.to_string())
 }
 
 /// How often each legacy id and each email occurs in the file.
@@ -115,21 +148,20 @@ struct Occurrences {
 }
 
 impl Occurrences {
-    fn count(&mut self, (_, row): &Record) {
+    fn count(&mut self, raw: &Raw) {
         self.records += 1;
-        if let Ok(row) = row {
-            if let Some(id) = row.legacy_id() {
-                *self.ids.entry(id.to_owned()).or_default() += 1;
-            }
-            if let Some(email) = row.email() {
-                *self.emails.entry(email.as_str().to_owned()).or_default() += 1;
-            }
+        let (id, email) = raw.id_and_email();
+        if let Some(id) = id {
+            *self.ids.entry(id.to_owned()).or_default() += 1;
+        }
+        if let Some(email) = email {
+            *self.emails.entry(email.as_str().to_owned()).or_default() += 1;
         }
     }
 
     /// The row's own checks, then the file-wide ones.
-    fn check(&self, (record, row): Record) -> Checked {
-        let row = match row {
+    fn check(&self, record: u64, raw: Raw) -> Checked {
+        let row = match raw.into_row() {
             Ok(row) => row,
             Err(e) => {
                 return Checked::Refused(Skip {
@@ -185,8 +217,8 @@ pub fn run(config: &Config, args: ImportArgs) -> Result<(), String> {
     let db = tunnus_server::state::open_database(config).map_err(|e| e.to_string())?;
 
     let mut seen = Occurrences::default();
-    read_records(&args.file, format, |r| {
-        seen.count(&r);
+    read_records(&args.file, format, |_, raw| {
+        seen.count(&raw);
         Ok(())
     })?;
 
@@ -196,20 +228,35 @@ pub fn run(config: &Config, args: ImportArgs) -> Result<(), String> {
     let mut report = ImportReport { dry_run: args.dry_run, ..Default::default() };
     let bar = progress_bar(seen.records);
     let size = args.batch_size as usize;
-    let mut batch = Vec::with_capacity(size);
-    let mut flush = |batch: &mut Vec<Checked>, report: &mut ImportReport| -> Result<(), String> {
-        importer.import_batch(batch, report, SystemClock.now()).map_err(|e| {
-            format!("import stopped after {} record(s) (rerun to continue; nothing is lost): {e}", report.records)
-        })?;
-        bar.inc(batch.len() as u64);
-        batch.clear();
-        Ok(())
-    };
-    read_records(&args.file, format, |r| {
-        batch.push(seen.check(r));
-        if batch.len() >= size { flush(&mut batch, &mut report) } else { Ok(()) }
+    // The second pass reads and checks the next batch on another thread
+    // while this one waits for the database to store the current batch.
+    std::thread::scope(|scope| {
+        let (batches, received) = std::sync::mpsc::sync_channel::<Vec<Checked>>(2);
+        let (seen, file) = (&seen, &args.file);
+        let reader = scope.spawn(move || {
+            let mut batch = Vec::with_capacity(size);
+            read_records(file, format, |record, raw| {
+                batch.push(seen.check(record, raw));
+                if batch.len() >= size {
+                    let full = std::mem::replace(&mut batch, Vec::with_capacity(size));
+                    // The importer stopped; it reports why.
+                    batches.send(full).map_err(|_| String::new())?;
+                }
+                Ok(())
+            })?;
+            if !batch.is_empty() {
+                batches.send(batch).map_err(|_| String::new())?;
+            }
+            Ok::<(), String>(())
+        });
+        for batch in received {
+            importer.import_batch(&batch, &mut report, SystemClock.now()).map_err(|e| {
+                format!("import stopped after {} record(s) (rerun to continue; nothing is lost): {e}", report.records)
+            })?;
+            bar.inc(batch.len() as u64);
+        }
+        reader.join().map_err(|_| "reading the file failed".to_owned())?
     })?;
-    flush(&mut batch, &mut report)?;
     bar.finish_and_clear();
 
     let summary = report.summary();

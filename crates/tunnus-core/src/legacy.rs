@@ -73,6 +73,13 @@ impl<'de> Deserialize<'de> for Text {
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Licenses(pub Vec<String>);
 
+impl Licenses {
+    /// Names separated by `;` (`campus; warehouse:premium`), blanks left out.
+    pub fn from_list(list: &str) -> Self {
+        Licenses(list.split(';').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect())
+    }
+}
+
 impl<'de> Deserialize<'de> for Licenses {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         struct V;
@@ -82,7 +89,7 @@ impl<'de> Deserialize<'de> for Licenses {
                 f.write_str("a list of license names")
             }
             fn visit_str<E: de::Error>(self, v: &str) -> Result<Licenses, E> {
-                Ok(Licenses(v.split(';').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect()))
+                Ok(Licenses::from_list(v))
             }
             fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Licenses, A::Error> {
                 let mut out = Vec::new();
@@ -133,6 +140,29 @@ fn field(value: &Option<Text>) -> Option<&str> {
 }
 
 impl LegacyRow {
+    /// A row from fields that are all text (a CSV record): `value` gives
+    /// the field of a column, if the file has it. Nothing is read as a
+    /// number, so a legacy id `007` stays `007`.
+    pub fn from_text<'a>(value: impl Fn(&str) -> Option<&'a str>) -> Self {
+        let text = |column: &str| value(column).filter(|v| !v.is_empty()).map(|v| Text(v.to_owned()));
+        Self {
+            legacy_id: text("legacy_id"),
+            email: text("email"),
+            verified: text("verified"),
+            given_name: text("given_name"),
+            family_name: text("family_name"),
+            country: text("country"),
+            language: text("language"),
+            organization_id: text("organization_id"),
+            organization_name: text("organization_name"),
+            membership_kind: text("membership_kind"),
+            role: text("role"),
+            licenses: value("licenses").map(Licenses::from_list).unwrap_or_default(),
+            password_hash: text("password_hash"),
+            password_scheme: text("password_scheme"),
+        }
+    }
+
     pub fn legacy_id(&self) -> Option<&str> {
         field(&self.legacy_id)
     }
@@ -485,6 +515,15 @@ mod tests {
         assert_eq!(a.licenses, vec!["campus", "model-sharing"]);
         let r: LegacyRow = serde_json::from_str(r#"{"licenses": "campus; warehouse:premium;"}"#).unwrap();
         assert_eq!(r.licenses.0, vec!["campus", "warehouse:premium"]);
+    }
+
+    #[test]
+    fn text_fields_stay_text() {
+        let fields = [("legacy_id", "007"), ("email", "a@example.com"), ("verified", "1"), ("licenses", "campus; ;x")];
+        let r = LegacyRow::from_text(|name| fields.iter().find(|(k, _)| *k == name).map(|(_, v)| *v));
+        assert_eq!(r.legacy_id(), Some("007"));
+        assert_eq!(r.licenses.0, vec!["campus", "x"]);
+        assert!(r.given_name.is_none() && r.language.is_none());
     }
 
     #[test]

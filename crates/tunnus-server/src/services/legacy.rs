@@ -219,6 +219,10 @@ impl Importer {
                 None => self.create(&mut w, part, account, org, now)?,
             }
         }
+        // Only ids an earlier run stored need their old row deleted; looking
+        // up every id of the batch again would cost a probe per row.
+        w.replaced =
+            w.legacy.iter().filter(|l| states.contains_key(&l.legacy_id)).map(|l| l.legacy_id.clone()).collect();
         w.write(conn)
     }
 
