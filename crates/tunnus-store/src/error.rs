@@ -61,7 +61,9 @@ impl From<DieselError> for StoreError {
                 _,
             )
             | DieselError::BrokenTransactionManager => StoreErrorKind::Unavailable,
-            DieselError::DatabaseError(_, info) if server_went_away(info.message()) => StoreErrorKind::Unavailable,
+            DieselError::DatabaseError(_, info) if server_went_away(info.message()) || too_busy(info.message()) => {
+                StoreErrorKind::Unavailable
+            }
             DieselError::RollbackErrorOnCommit { rollback_error, .. }
                 if matches!(**rollback_error, DieselError::DatabaseError(DatabaseErrorKind::ClosedConnection, _)) =>
             {
@@ -90,6 +92,13 @@ fn server_went_away(message: &str) -> bool {
     .any(|m| message.contains(m))
 }
 
+/// The database gave up waiting: PostgreSQL's statement timeout (SQLSTATE
+/// 57014) or SQLite's busy timeout. The same request may well succeed in a
+/// moment, so it is a 503 with Retry-After, not a 500.
+fn too_busy(message: &str) -> bool {
+    message.contains("canceling statement due to statement timeout") || message.contains("database is locked")
+}
+
 impl From<diesel::r2d2::PoolError> for StoreError {
     fn from(e: diesel::r2d2::PoolError) -> Self {
         Self::unavailable(format!("database pool: {e}"))
@@ -97,3 +106,46 @@ impl From<diesel::r2d2::PoolError> for StoreError {
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Info(&'static str);
+
+    impl diesel::result::DatabaseErrorInformation for Info {
+        fn message(&self) -> &str {
+            self.0
+        }
+        fn details(&self) -> Option<&str> {
+            None
+        }
+        fn hint(&self) -> Option<&str> {
+            None
+        }
+        fn table_name(&self) -> Option<&str> {
+            None
+        }
+        fn column_name(&self) -> Option<&str> {
+            None
+        }
+        fn constraint_name(&self) -> Option<&str> {
+            None
+        }
+        fn statement_position(&self) -> Option<i32> {
+            None
+        }
+    }
+
+    fn kind_of(message: &'static str) -> StoreErrorKind {
+        StoreError::from(DieselError::DatabaseError(DatabaseErrorKind::Unknown, Box::new(Info(message)))).kind()
+    }
+
+    #[test]
+    fn timeouts_and_restarts_are_unavailable_other_failures_are_not() {
+        assert_eq!(kind_of("canceling statement due to statement timeout"), StoreErrorKind::Unavailable);
+        assert_eq!(kind_of("database is locked"), StoreErrorKind::Unavailable);
+        assert_eq!(kind_of("terminating connection due to administrator command"), StoreErrorKind::Unavailable);
+        assert_eq!(kind_of("syntax error at or near \"SELEC\""), StoreErrorKind::Backend);
+    }
+}
