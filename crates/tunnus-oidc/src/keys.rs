@@ -24,6 +24,7 @@ use tunnus_store::signing_keys::{self, StoredKey};
 use tunnus_store::{Db, DbConnection, StoreError, StoreResult};
 
 use crate::error::{OAuthError, OAuthResult};
+use crate::verified::{self, VerifiedTokens};
 
 const NEXT: &str = "next";
 const ACTIVE: &str = "active";
@@ -124,6 +125,8 @@ struct Loaded {
     verifiers: HashMap<String, Box<dyn JwsVerifier>>,
     /// The JWK Set as served, serialised once per (re)load.
     jwks: Arc<str>,
+    /// Tokens verified under exactly these keys.
+    verified: VerifiedTokens,
 }
 
 /// The keys in memory: what signs and what verifies. Reloaded from the
@@ -170,7 +173,7 @@ fn load(keys: &[StoredKey], secret: &[u8]) -> StoreResult<Loaded> {
         }
     }
     let jwks = serde_json::json!({ "keys": published }).to_string().into();
-    Ok(Loaded { signers, verifiers, jwks })
+    Ok(Loaded { signers, verifiers, jwks, verified: VerifiedTokens::default() })
 }
 
 impl KeyRing {
@@ -221,9 +224,14 @@ impl KeyRing {
     }
 
     /// Verifies a JWT signed by one of our published keys; returns its claims
-    /// and `typ`. Expiry is the caller's business.
-    pub fn verify(&self, token: &str) -> Option<(JwtPayload, Option<String>)> {
+    /// and `typ`. Expiry is the caller's business; `now` only decides how
+    /// long the result is remembered (see [`crate::verified`]).
+    pub fn verify(&self, token: &str, now: std::time::SystemTime) -> Option<(JwtPayload, Option<String>)> {
         let loaded = self.current();
+        let key = verified::digest(token);
+        if let Some(known) = loaded.verified.get(&key, now) {
+            return Some(known);
+        }
         let (payload, header) = josekit::jwt::decode_with_verifier_selector(token, |h| {
             Ok(h.key_id().and_then(|kid| loaded.verifiers.get(kid)).map(|v| {
                 // The key decides the algorithm, never the token's header.
@@ -232,7 +240,9 @@ impl KeyRing {
             }))
         })
         .ok()?;
-        Some((payload, header.token_type().map(str::to_owned)))
+        let typ = header.token_type().map(str::to_owned);
+        loaded.verified.put(key, &payload, typ.as_deref(), now);
+        Some((payload, typ))
     }
 }
 

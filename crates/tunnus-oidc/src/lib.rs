@@ -18,6 +18,7 @@ pub mod logout;
 pub mod params;
 pub mod provider;
 pub mod resource;
+mod verified;
 
 pub use error::{ErrorCode, OAuthError, OAuthResult};
 pub use provider::{Provider, ProviderSettings};

@@ -37,11 +37,11 @@ impl Provider {
     /// Checks an access token we issued.
     pub async fn verify_access_token(&self, token: &str) -> OAuthResult<AccessToken> {
         let invalid = || OAuthError::invalid_token("the access token is not valid");
-        let (payload, typ) = self.keys.verify(token).ok_or_else(invalid)?;
+        let now = std::time::SystemTime::from(self.clock.now());
+        let (payload, typ) = self.keys.verify(token, now).ok_or_else(invalid)?;
         if typ.as_deref() != Some("at+jwt") || payload.issuer() != Some(self.settings.issuer.as_str()) {
             return Err(invalid());
         }
-        let now = std::time::SystemTime::from(self.clock.now());
         if payload.expires_at().is_none_or(|exp| exp <= now) {
             return Err(OAuthError::invalid_token("the access token has expired"));
         }

@@ -169,7 +169,7 @@ pub fn update(conn: &mut DbConnection, c: &Client, now: OffsetDateTime) -> Store
 }
 
 pub fn find(conn: &mut DbConnection, id: &ClientId) -> StoreResult<Option<Client>> {
-    let row: Option<Row> = clients::table.find(id.as_str()).select(select()).first(conn).optional()?;
+    let row: Option<Row> = clients::table.find(id.as_str()).select(select()).get_result(conn).optional()?;
     row.map(client).transpose()
 }
 

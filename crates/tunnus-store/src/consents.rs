@@ -10,7 +10,7 @@ use crate::time_conv::to_db;
 
 /// The granted scopes (space-separated), if any.
 pub fn find(conn: &mut DbConnection, user_id: &str, client_id: &str) -> StoreResult<Option<String>> {
-    Ok(consents::table.find((user_id, client_id)).select(consents::scopes).first(conn).optional()?)
+    Ok(consents::table.find((user_id, client_id)).select(consents::scopes).get_result(conn).optional()?)
 }
 
 pub fn grant(

@@ -40,7 +40,7 @@ pub fn find(conn: &mut DbConnection, provider: &str, subject: &str) -> StoreResu
     let row: Option<Row> = fi::table
         .find((provider, subject))
         .select((fi::provider, fi::subject, fi::user_id, fi::email, fi::created_at))
-        .first(conn)
+        .get_result(conn)
         .optional()?;
     Ok(row.map(identity))
 }

@@ -105,12 +105,12 @@ macro_rules! select_invitation {
 
 pub fn find_by_token(conn: &mut DbConnection, hash: &TokenHash) -> StoreResult<Option<Invitation>> {
     let row: Option<Row> =
-        select_invitation!().filter(invitations::token_hash.eq(hash.as_str())).first(conn).optional()?;
+        select_invitation!().filter(invitations::token_hash.eq(hash.as_str())).get_result(conn).optional()?;
     row.map(invitation).transpose()
 }
 
 pub fn find(conn: &mut DbConnection, id: &str) -> StoreResult<Option<Invitation>> {
-    let row: Option<Row> = select_invitation!().filter(invitations::id.eq(id)).first(conn).optional()?;
+    let row: Option<Row> = select_invitation!().filter(invitations::id.eq(id)).get_result(conn).optional()?;
     row.map(invitation).transpose()
 }
 

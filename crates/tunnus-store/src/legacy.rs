@@ -245,7 +245,7 @@ pub fn earlier_identities(conn: &mut DbConnection) -> StoreResult<Vec<(String, S
 /// run continues the spread instead of sending on top of it.
 pub fn last_email_at(conn: &mut DbConnection) -> StoreResult<Option<OffsetDateTime>> {
     let at: Option<PrimitiveDateTime> =
-        legacy_accounts::table.select(diesel::dsl::max(legacy_accounts::email_at)).first(conn)?;
+        legacy_accounts::table.select(diesel::dsl::max(legacy_accounts::email_at)).get_result(conn)?;
     Ok(at.map(from_db))
 }
 
@@ -383,7 +383,7 @@ pub fn find(conn: &mut DbConnection, legacy_id: &str) -> StoreResult<Option<Lega
     let row: Option<(String, Option<String>, Option<String>)> = legacy_accounts::table
         .find(legacy_id)
         .select((legacy_accounts::outcome, legacy_accounts::reason, legacy_accounts::user_id))
-        .first(conn)
+        .get_result(conn)
         .optional()?;
     row.map(|(o, reason, user_id)| {
         let outcome = Outcome::parse(&o).ok_or_else(|| crate::StoreError::corrupt("legacy outcome"))?;

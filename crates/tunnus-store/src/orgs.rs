@@ -31,7 +31,7 @@ pub fn find_org(conn: &mut DbConnection, name_or_id: &str) -> StoreResult<Option
     Ok(organizations::table
         .filter(organizations::name.eq(name_or_id).or(organizations::id.eq(name_or_id)))
         .select((organizations::id, organizations::name))
-        .first(conn)
+        .get_result(conn)
         .optional()?)
 }
 
@@ -102,7 +102,7 @@ pub fn find_group(conn: &mut DbConnection, org_id: &str, name: &str) -> StoreRes
         .filter(user_groups::organization_id.eq(org_id))
         .filter(user_groups::name.eq(name))
         .select(user_groups::id)
-        .first(conn)
+        .get_result(conn)
         .optional()?)
 }
 
@@ -119,7 +119,7 @@ pub fn group_in(conn: &mut DbConnection, org_id: &str, group_id: &str) -> StoreR
         .filter(user_groups::organization_id.eq(org_id))
         .filter(user_groups::id.eq(group_id))
         .select(user_groups::name)
-        .first(conn)
+        .get_result(conn)
         .optional()?)
 }
 
@@ -323,7 +323,7 @@ pub fn membership(conn: &mut DbConnection, org_id: &str, user_id: &str) -> Store
     let row: Option<(String, String)> = memberships::table
         .find((org_id, user_id))
         .select((memberships::kind, memberships::role))
-        .first(conn)
+        .get_result(conn)
         .optional()?;
     row.map(|(k, r)| {
         Ok((
@@ -341,7 +341,7 @@ pub fn internal_org_of(conn: &mut DbConnection, user_id: &str) -> StoreResult<Op
         .filter(memberships::user_id.eq(user_id))
         .filter(memberships::kind.eq(MembershipKind::Internal.as_str()))
         .select((organizations::id, organizations::name))
-        .first(conn)
+        .get_result(conn)
         .optional()?)
 }
 

@@ -83,7 +83,7 @@ pub fn find(conn: &mut DbConnection, hash: &TokenHash) -> StoreResult<Option<Ref
             refresh_tokens::rotated_at,
             refresh_tokens::revoked_at,
         ))
-        .first(conn)
+        .get_result(conn)
         .optional()?;
     Ok(row.map(|r| RefreshRecord {
         family_id: r.0,

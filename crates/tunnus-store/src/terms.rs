@@ -12,14 +12,16 @@ use crate::time_conv::to_db;
 
 /// The newest published version of a document.
 pub fn current(conn: &mut DbConnection, kind: TermsKind, now: OffsetDateTime) -> StoreResult<Option<TermsDocument>> {
-    let row: Option<(i32, String)> = terms_documents::table
+    // Every version in effect, newest first, rather than `LIMIT 1`: a kind
+    // has a handful of versions, and a bound LIMIT makes SQLite prepare the
+    // statement again on every use (see `lib.rs`).
+    let rows: Vec<(i32, String)> = terms_documents::table
         .filter(terms_documents::kind.eq(kind.as_str()))
         .filter(terms_documents::published_at.le(to_db(now)))
         .order(terms_documents::version.desc())
         .select((terms_documents::version, terms_documents::url))
-        .first(conn)
-        .optional()?;
-    Ok(row.map(|(version, url)| TermsDocument { kind, version, url }))
+        .load(conn)?;
+    Ok(rows.into_iter().next().map(|(version, url)| TermsDocument { kind, version, url }))
 }
 
 pub fn record_acceptance(
@@ -78,5 +80,5 @@ pub fn newest_version(conn: &mut DbConnection, kind: TermsKind) -> StoreResult<O
     Ok(terms_documents::table
         .filter(terms_documents::kind.eq(kind.as_str()))
         .select(diesel::dsl::max(terms_documents::version))
-        .first(conn)?)
+        .get_result(conn)?)
 }

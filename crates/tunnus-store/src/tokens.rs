@@ -40,7 +40,7 @@ pub fn insert_email_change(
 /// The address a confirm-email-change link confirms.
 pub fn new_email_of(conn: &mut DbConnection, hash: &TokenHash) -> StoreResult<Option<tunnus_core::Email>> {
     let row: Option<Option<String>> =
-        action_tokens::table.find(hash.as_str()).select(action_tokens::new_email).first(conn).optional()?;
+        action_tokens::table.find(hash.as_str()).select(action_tokens::new_email).get_result(conn).optional()?;
     Ok(row.flatten().map(tunnus_core::Email::from_trusted))
 }
 
@@ -65,7 +65,7 @@ pub fn find(conn: &mut DbConnection, hash: &TokenHash) -> StoreResult<Option<Act
             action_tokens::expires_at,
             action_tokens::used_at,
         ))
-        .first(conn)
+        .get_result(conn)
         .optional()?;
     row.map(|(purpose, user_id, created_at, expires_at, used_at)| {
         Ok(ActionToken {

@@ -88,14 +88,14 @@ pub fn find_by_email(conn: &mut DbConnection, email: &Email) -> StoreResult<Opti
     users::table
         .filter(users::email.eq(email.as_str()))
         .select(UserRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()?
         .map(User::try_from)
         .transpose()
 }
 
 pub fn find_by_id(conn: &mut DbConnection, id: &UserId) -> StoreResult<Option<User>> {
-    users::table.find(id.as_str()).select(UserRow::as_select()).first(conn).optional()?.map(User::try_from).transpose()
+    users::table.find(id.as_str()).select(UserRow::as_select()).get_result(conn).optional()?.map(User::try_from).transpose()
 }
 
 /// Replaces the profile data of a not-yet-verified identity (sign-up again
@@ -170,7 +170,7 @@ pub fn details(conn: &mut DbConnection, id: &UserId) -> StoreResult<(Option<Stri
     Ok(users::table
         .find(id.as_str())
         .select((users::job_title, users::phone))
-        .first(conn)
+        .get_result(conn)
         .optional()?
         .unwrap_or((None, None)))
 }
