@@ -336,7 +336,7 @@ impl Provider {
         let wanted: Vec<String> = req.scopes.iter().filter(|s| *s != OPENID).map(str::to_owned).collect();
         let (uid, cid) = (session.user_id.to_string(), req.client.id.to_string());
         let granted =
-            self.db.read(move |c| consents::find(c, &uid, &cid)).await.map_err(|e| AuthorizeError::Page(e.into()))?;
+            self.db.lookup(move |c| consents::find(c, &uid, &cid)).await.map_err(|e| AuthorizeError::Page(e.into()))?;
         let covered = granted.is_some_and(|g| {
             let g = Scopes::parse(&g).unwrap_or_default();
             wanted.iter().all(|w| g.contains(w))

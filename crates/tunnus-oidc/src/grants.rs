@@ -153,7 +153,7 @@ impl Provider {
         // read and one write.
         let (record, person) = self
             .db
-            .read(move |c| {
+            .lookup(move |c| {
                 let Some(record) = refresh_tokens::find(c, &h)? else { return Ok(None) };
                 let person = read_active_person(c, &UserId::from_stored(record.user_id.clone()))?;
                 Ok(Some((record, person)))

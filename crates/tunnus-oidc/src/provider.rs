@@ -124,7 +124,7 @@ impl Provider {
             return Ok(Some(client.clone()));
         }
         let lookup = id.clone();
-        let found = self.db.read(move |c| clients::find(c, &lookup)).await?;
+        let found = self.db.lookup(move |c| clients::find(c, &lookup)).await?;
         let mut cache = self.clients.lock();
         match &found {
             Some(client) if !ttl.is_zero() => {
@@ -150,7 +150,7 @@ impl Provider {
     /// what every token and userinfo answer is built from.
     pub async fn active_person(&self, id: &UserId) -> StoreResult<Option<(User, AccessRights)>> {
         let id = id.clone();
-        let found = self.db.read(move |c| read_active_person(c, &id)).await?;
+        let found = self.db.lookup(move |c| read_active_person(c, &id)).await?;
         Ok(found.map(|(user, facts)| (user, self.rights_now(&facts))))
     }
 
@@ -177,7 +177,7 @@ impl Provider {
     /// A person's access rights now (evaluated afresh every time).
     pub async fn access_rights(&self, user_id: &str) -> StoreResult<AccessRights> {
         let id = user_id.to_owned();
-        let facts = self.db.read(move |c| orgs::access_facts(c, &id)).await?;
+        let facts = self.db.lookup(move |c| orgs::access_facts(c, &id)).await?;
         Ok(tunnus_core::access::evaluate(&facts, self.clock.now()))
     }
 

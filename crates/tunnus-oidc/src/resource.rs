@@ -95,7 +95,7 @@ impl Provider {
         }
         if let Some(secret) = SecretToken::from_presented(token) {
             let hash = secret.hash();
-            if let Some(r) = self.db.read(move |c| refresh_tokens::find(c, &hash)).await? {
+            if let Some(r) = self.db.lookup(move |c| refresh_tokens::find(c, &hash)).await? {
                 let now = self.clock.now();
                 let session_ok = r.offline
                     || match &r.sid {
@@ -127,7 +127,7 @@ impl Provider {
         let token = params.require("token")?;
         if let Some(secret) = SecretToken::from_presented(token) {
             let hash = secret.hash();
-            if let Some(r) = self.db.read(move |c| refresh_tokens::find(c, &hash)).await? {
+            if let Some(r) = self.db.lookup(move |c| refresh_tokens::find(c, &hash)).await? {
                 if r.client_id == caller.id.as_str() {
                     let (family, now) = (r.family_id.clone(), self.clock.now());
                     self.db.write(move |c| refresh_tokens::revoke_family(c, &family, now)).await?;

@@ -205,6 +205,27 @@ impl Db {
         .map_err(|e| StoreError::unavailable(format!("database task failed: {e}")))?
     }
 
+    /// A small read by key (a person and their rights, a client, a token)
+    /// on the request's hot path. SQLite is in this process and answers such
+    /// a read in microseconds, so on SQLite it runs right here on the
+    /// calling worker, as token signing does: sending it to the blocking
+    /// pool and back cost more than the read (two thread switches each
+    /// way). When no connection is free at once — writers may hold them all
+    /// — and on PostgreSQL, whose answers wait on the network, it goes to
+    /// the blocking pool like [`Db::read`]. Scans and exports use `read`.
+    pub async fn lookup<T, F>(&self, work: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut DbConnection) -> StoreResult<T> + Send + 'static,
+    {
+        if self.backend == Backend::Sqlite
+            && let Some(mut conn) = self.pool.try_get()
+        {
+            return on(&mut conn, work);
+        }
+        self.read(work).await
+    }
+
     /// Runs `work` in one transaction: all of it is stored, or none of it.
     /// This is the transaction boundary services use.
     pub async fn write<T, F>(&self, work: F) -> StoreResult<T>

@@ -53,7 +53,7 @@ pub async fn signed_in(req: &HttpRequest, state: &AppState) -> Result<Option<(Ss
         return Ok(None);
     };
     let id = session.user_id.clone();
-    let user = state.db.read(move |c| users::find_by_id(c, &id)).await?;
+    let user = state.db.lookup(move |c| users::find_by_id(c, &id)).await?;
     Ok(user.filter(|u| u.status == tunnus_core::UserStatus::Active).map(|u| (session, u)))
 }
 

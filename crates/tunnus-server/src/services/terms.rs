@@ -17,7 +17,7 @@ pub async fn outstanding(state: &AppState, user: &User) -> Result<Vec<TermsDocum
     let (id, now) = (user.id.clone(), state.clock.now());
     Ok(state
         .db
-        .read(move |c| {
+        .lookup(move |c| {
             let mut due = Vec::new();
             for kind in [TermsKind::Terms, TermsKind::Privacy] {
                 if let Some(doc) = terms::current(c, kind, now)?
