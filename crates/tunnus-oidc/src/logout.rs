@@ -55,8 +55,10 @@ impl Provider {
         let mut client_id = params.get("client_id").map(str::to_owned);
         if let Some(hint) = params.get("id_token_hint") {
             // Signed by us; an expired hint is still a fine hint (the spec allows it).
-            let (payload, _) =
-                self.keys.verify(hint, self.clock.now().into()).ok_or_else(|| OAuthError::invalid_request("id_token_hint is not valid"))?;
+            let (payload, _) = self
+                .keys
+                .verify(hint, self.clock.now().into())
+                .ok_or_else(|| OAuthError::invalid_request("id_token_hint is not valid"))?;
             if payload.issuer() != Some(self.settings.issuer.as_str()) {
                 return Err(OAuthError::invalid_request("id_token_hint is not valid"));
             }

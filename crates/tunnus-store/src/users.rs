@@ -95,7 +95,13 @@ pub fn find_by_email(conn: &mut DbConnection, email: &Email) -> StoreResult<Opti
 }
 
 pub fn find_by_id(conn: &mut DbConnection, id: &UserId) -> StoreResult<Option<User>> {
-    users::table.find(id.as_str()).select(UserRow::as_select()).get_result(conn).optional()?.map(User::try_from).transpose()
+    users::table
+        .find(id.as_str())
+        .select(UserRow::as_select())
+        .get_result(conn)
+        .optional()?
+        .map(User::try_from)
+        .transpose()
 }
 
 /// Replaces the profile data of a not-yet-verified identity (sign-up again
