@@ -29,12 +29,13 @@ struct Entry {
     until: SystemTime,
 }
 
+/// The SHA-256 of a token's text: the key it is remembered under.
+pub(crate) type Digest32 = [u8; 32];
+
 #[derive(Default)]
 pub(crate) struct VerifiedTokens {
-    entries: Mutex<HashMap<[u8; 32], Entry>>,
+    entries: Mutex<HashMap<Digest32, Entry>>,
 }
-
-pub(crate) type Digest32 = [u8; 32];
 
 pub(crate) fn digest(token: &str) -> Digest32 {
     Sha256::digest(token.as_bytes()).into()
