@@ -271,6 +271,9 @@ pub fn pending_links(conn: &mut DbConnection, email: &str) -> StoreResult<Vec<Pe
     type Row = (String, Option<String>, Option<String>, Option<String>, String);
     let rows: Vec<Row> = legacy_accounts::table
         .filter(legacy_accounts::email.eq(email))
+        // Spelled out so the planner picks `legacy_accounts_unlinked_email`,
+        // whose condition this is (a skipped account has no user).
+        .filter(legacy_accounts::user_id.is_null())
         .filter(legacy_accounts::outcome.eq(Outcome::Skipped.as_str()))
         .filter(legacy_accounts::reason.eq("unverified"))
         .order(legacy_accounts::legacy_id.asc())
@@ -294,6 +297,15 @@ pub fn pending_links(conn: &mut DbConnection, email: &str) -> StoreResult<Vec<Pe
             licenses: split_licenses(&licenses),
         })
         .collect())
+}
+
+/// Forgets the email of a person's legacy accounts when the person deletes
+/// their identity. The rows stay, so a rerun of the import still sees those
+/// legacy ids as done and does not bring the deleted person back.
+pub fn forget_person(conn: &mut DbConnection, user_id: &str) -> StoreResult<usize> {
+    Ok(diesel::update(legacy_accounts::table.filter(legacy_accounts::user_id.eq(user_id)))
+        .set(legacy_accounts::email.eq(""))
+        .execute(conn)?)
 }
 
 /// Records the outcome of a merge or a link for an already-stored row.
@@ -377,17 +389,19 @@ pub struct LegacyState {
     pub outcome: Outcome,
     pub reason: Option<String>,
     pub user_id: Option<String>,
+    /// Empty once the identity it went into was deleted.
+    pub email: String,
 }
 
 pub fn find(conn: &mut DbConnection, legacy_id: &str) -> StoreResult<Option<LegacyState>> {
-    let row: Option<(String, Option<String>, Option<String>)> = legacy_accounts::table
+    let row: Option<(String, Option<String>, Option<String>, String)> = legacy_accounts::table
         .find(legacy_id)
-        .select((legacy_accounts::outcome, legacy_accounts::reason, legacy_accounts::user_id))
+        .select((legacy_accounts::outcome, legacy_accounts::reason, legacy_accounts::user_id, legacy_accounts::email))
         .get_result(conn)
         .optional()?;
-    row.map(|(o, reason, user_id)| {
+    row.map(|(o, reason, user_id, email)| {
         let outcome = Outcome::parse(&o).ok_or_else(|| crate::StoreError::corrupt("legacy outcome"))?;
-        Ok(LegacyState { outcome, reason, user_id })
+        Ok(LegacyState { outcome, reason, user_id, email })
     })
     .transpose()
 }
