@@ -217,7 +217,8 @@ pub async fn confirm_email_change(
 /// Deletes an account: every session ends (relying parties are told), then
 /// in one transaction the identity and everything hanging off it goes
 /// (memberships, groups, licenses, consents, refresh tokens, links — by
-/// foreign-key cascade), invitations to the address are removed, and the
+/// foreign-key cascade), invitations to the address are removed, legacy
+/// accounts imported into it keep their id but lose the address, and the
 /// audit trail is kept without IP addresses or the address.
 pub async fn delete_account(state: &AppState, user: &User, password: Password) -> Result<bool, AppError> {
     if !password_matches(state, user, password).await? {
@@ -230,6 +231,7 @@ pub async fn delete_account(state: &AppState, user: &User, password: Password) -
         .write(move |c| {
             tunnus_store::invitations::delete_for_email(c, email.as_str())?;
             tunnus_store::audit::anonymise(c, id.as_str(), email.as_str())?;
+            tunnus_store::legacy::forget_person(c, id.as_str())?;
             users::delete(c, &id)?;
             let event = AuditEvent {
                 kind: "account.deleted",

@@ -14,7 +14,7 @@ use tunnus_store::legacy::Outcome;
 use tunnus_store::{legacy, orgs, outbox, users};
 
 use crate::both_backends;
-use crate::support::{GOOD_PASSWORD, TestApp, set_password, sign_in, sign_up};
+use crate::support::{GOOD_PASSWORD, TestApp, accept_terms, set_password, sign_in, sign_up};
 
 /// Imports JSON Lines through the service, as `tunnus import-legacy` does.
 async fn import(app: &TestApp, jsonl: &str) -> ImportReport {
@@ -155,3 +155,34 @@ async fn legacy_state(app: &TestApp, id: &'static str) -> (Outcome, Option<Strin
     let state = app.state().db.read(move |c| legacy::find(c, id)).await.unwrap().unwrap();
     (state.outcome, state.user_id)
 }
+
+/// Deleting an imported identity also forgets the address its legacy row
+/// held, and a rerun of the import does not bring the person back.
+async fn a_deleted_imported_person_stays_deleted(app: TestApp) {
+    let bcrypt = bcrypt::hash("Old-bcrypt-pw1", 4).unwrap();
+    let rows = format!(
+        r#"{{"legacy_id": "d1", "email": "Leaving@Example.com", "verified": true, "given_name": "Lea", "family_name": "Ving", "country": "FI", "password_hash": "{bcrypt}", "password_scheme": "bcrypt"}}"#
+    );
+    assert_eq!(import(&app, &rows).await.created, 1);
+    let before = app.state().db.read(|c| legacy::find(c, "d1")).await.unwrap().unwrap();
+    assert_eq!(before.email, "leaving@example.com");
+    assert!(before.user_id.is_some());
+
+    let b = app.browser();
+    assert_eq!(sign_in(&b, "leaving@example.com", "Old-bcrypt-pw1").await.status, StatusCode::SEE_OTHER);
+    // Imported people have not yet accepted this service's terms.
+    let to_terms = b.get("/profile").await.location.unwrap();
+    assert_eq!(accept_terms(&b, &to_terms).await.location.as_deref(), Some("/profile"));
+    let csrf = b.get("/profile").await.csrf();
+    let page = b.post("/profile/delete", &[("csrf", &csrf), ("password", "Old-bcrypt-pw1"), ("confirm", "yes")]).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+
+    let after = app.state().db.read(|c| legacy::find(c, "d1")).await.unwrap().unwrap();
+    assert_eq!((after.outcome, after.user_id, after.email.as_str()), (Outcome::Created, None, ""));
+    let report = import(&app, &rows).await;
+    assert_eq!((report.created, report.merged, report.already_imported), (0, 0, 1), "{report:?}");
+    assert!(report.nothing_changed(), "{report:?}");
+    let email = Email::parse("leaving@example.com").unwrap();
+    assert!(app.state().db.read(move |c| users::find_by_email(c, &email)).await.unwrap().is_none());
+}
+both_backends!(a_deleted_imported_person_stays_deleted, super::a_deleted_imported_person_stays_deleted);

@@ -365,3 +365,19 @@ pub async fn verified_account(app: &TestApp, email: &str) {
 pub async fn sign_in(b: &Browser, email: &str, password: &str) -> Page {
     b.submit("/login", &[("email", email), ("password", password)]).await
 }
+
+/// Accepts the outstanding terms on the page `/terms/accept?next=…`.
+pub async fn accept_terms(b: &Browser, path: &str) -> Page {
+    let page = b.get(path).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    let mut fields = vec![("csrf".to_owned(), page.csrf()), ("next".to_owned(), page.field("next"))];
+    for kind in ["terms", "privacy"] {
+        let name = format!("{kind}_version");
+        if page.body.contains(&format!("name=\"{name}\"")) {
+            fields.push((name.clone(), page.field(&name)));
+        }
+    }
+    fields.push(("accept".into(), "yes".into()));
+    let borrowed: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    b.post("/terms/accept", &borrowed).await
+}

@@ -12,7 +12,9 @@ use tunnus_server::services::clients::{SecretChange, register, update};
 use tunnus_store::{federated, users};
 
 use crate::rp::{Rp, add, authorize, code_from, location, query, spec};
-use crate::support::{Backend, Browser, GOOD_PASSWORD, Page, TestApp, set_password, sign_in, verified_account};
+use crate::support::{
+    Backend, Browser, GOOD_PASSWORD, Page, TestApp, accept_terms, set_password, sign_in, verified_account,
+};
 
 const SECRET: &str = "upstream-client-secret-0123456789";
 const CAMPUS: &str = "https://campus.example.com/callback";
@@ -113,22 +115,6 @@ macro_rules! both {
             }
         }
     };
-}
-
-/// Accepts the outstanding terms on the page `/terms/accept?next=…`.
-async fn accept_terms(b: &Browser, path: &str) -> Page {
-    let page = b.get(path).await;
-    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
-    let mut fields = vec![("csrf".to_owned(), page.csrf()), ("next".to_owned(), page.field("next"))];
-    for kind in ["terms", "privacy"] {
-        let name = format!("{kind}_version");
-        if page.body.contains(&format!("name=\"{name}\"")) {
-            fields.push((name.clone(), page.field(&name)));
-        }
-    }
-    fields.push(("accept".into(), "yes".into()));
-    let borrowed: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-    b.post("/terms/accept", &borrowed).await
 }
 
 /// A federated-only identity at the downstream, terms accepted, signed in there in the returned browser.
