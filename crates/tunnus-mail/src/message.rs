@@ -1,12 +1,15 @@
 //! What each email says, rendered in the recipient's language from the
-//! templates in `templates/email/`. Emails are rendered when queued, so the
-//! outbox holds exactly what will be sent.
+//! templates in `templates/email/`. Most emails are rendered when queued, so
+//! the outbox holds exactly what will be sent; the welcome emails of a legacy
+//! import are stored by their parts and their link is minted when sent.
 
 use askama::Template;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
+use tunnus_core::action::{ActionPurpose, ActionToken};
+use tunnus_core::{SecretToken, UserId};
 use tunnus_i18n::Tr;
-use tunnus_store::{DbConnection, StoreError, outbox};
+use tunnus_store::{DbConnection, StoreError, outbox, tokens, users};
 
 use crate::OUTBOX_KIND_EMAIL;
 
@@ -159,6 +162,12 @@ pub struct DeferredEmail {
     pub name: String,
     pub link: String,
     pub valid_hours: Option<i64>,
+    /// Set when the link sets this identity's password: its token is minted
+    /// when the email is sent and appended to `link` (which ends `token=`).
+    /// So no usable link waits in the outbox — a large import queues emails
+    /// for a day or more — and the link's lifetime starts when it leaves.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub set_password_for: Option<String>,
 }
 
 impl DeferredEmail {
@@ -170,7 +179,22 @@ impl DeferredEmail {
             name: email.name.to_owned(),
             link: email.link.to_owned(),
             valid_hours: email.valid_hours,
+            set_password_for: None,
         }
+    }
+
+    /// An email whose link, `link_prefix` + a token minted when it is sent,
+    /// sets `user_id`'s password.
+    pub fn minting_set_password(email: &ActionEmail<'_>, lang: &str, user_id: &str) -> Self {
+        Self { set_password_for: Some(user_id.to_owned()), ..Self::new(email, lang) }
+    }
+
+    fn render(&self, link: &str, to: &str) -> Result<RenderedEmail, String> {
+        let kind = ActionEmailKind::parse(&self.kind).ok_or_else(|| format!("unknown email kind {}", self.kind))?;
+        let lang = tunnus_i18n::Lang::from_tag(&self.lang).unwrap_or(tunnus_i18n::Lang::En);
+        ActionEmail { kind, to, name: &self.name, link, valid_hours: self.valid_hours, org: None }
+            .render(&Tr::new(lang))
+            .map_err(|e| format!("email template: {e}"))
     }
 }
 
@@ -182,18 +206,63 @@ enum Payload {
     Deferred(DeferredEmail),
 }
 
-/// The email an outbox payload stands for, rendered if it was stored by its parts.
+fn parse(payload: &str) -> Result<Payload, String> {
+    serde_json::from_str::<Payload>(payload).map_err(|e| format!("unreadable payload: {e}"))
+}
+
+/// The email an outbox payload stands for, to show it (the development
+/// outbox page). A link minted when the email is sent does not exist yet and
+/// is left out.
 pub fn decode_payload(payload: &str) -> Result<RenderedEmail, String> {
-    match serde_json::from_str::<Payload>(payload).map_err(|e| format!("unreadable payload: {e}"))? {
+    match parse(payload)? {
         Payload::Rendered(email) => Ok(email),
-        Payload::Deferred(d) => {
-            let kind = ActionEmailKind::parse(&d.kind).ok_or_else(|| format!("unknown email kind {}", d.kind))?;
-            let lang = tunnus_i18n::Lang::from_tag(&d.lang).unwrap_or(tunnus_i18n::Lang::En);
-            ActionEmail { kind, to: &d.to, name: &d.name, link: &d.link, valid_hours: d.valid_hours, org: None }
-                .render(&Tr::new(lang))
-                .map_err(|e| format!("email template: {e}"))
-        }
+        Payload::Deferred(d) if d.set_password_for.is_some() => d.render("", &d.to),
+        Payload::Deferred(d) => d.render(&d.link, &d.to),
     }
+}
+
+/// The email to send for an outbox payload, inside the sender's transaction:
+/// a set-password link is minted now (retiring one minted for an earlier,
+/// failed attempt) and the email goes to the identity's current address.
+/// `Ok(None)`: not to be sent, as that identity no longer exists.
+pub fn prepare_for_sending(
+    conn: &mut DbConnection,
+    payload: &str,
+    now: OffsetDateTime,
+) -> Result<Option<RenderedEmail>, PrepareError> {
+    let deferred = match parse(payload).map_err(PrepareError::Payload)? {
+        Payload::Rendered(email) => return Ok(Some(email)),
+        Payload::Deferred(d) => d,
+    };
+    let Some(user_id) = deferred.set_password_for.as_deref() else {
+        return deferred.render(&deferred.link, &deferred.to).map(Some).map_err(PrepareError::Payload);
+    };
+    let user_id = UserId::from_stored(user_id.to_owned());
+    let Some(user) = users::find_by_id(conn, &user_id)? else {
+        return Ok(None);
+    };
+    let hours = deferred.valid_hours.ok_or_else(|| PrepareError::Payload("a minted link needs valid_hours".into()))?;
+    tokens::retire_all(conn, &user_id, ActionPurpose::SetPassword, now)?;
+    let secret = SecretToken::generate(&mut rand::rng());
+    let token = ActionToken {
+        purpose: ActionPurpose::SetPassword,
+        user_id,
+        created_at: now,
+        expires_at: ActionToken::expiry_for(now, time::Duration::hours(hours)),
+        used_at: None,
+    };
+    tokens::insert(conn, &secret.hash(), &token)?;
+    let link = format!("{}{}", deferred.link, secret.expose());
+    deferred.render(&link, user.email.as_str()).map(Some).map_err(PrepareError::Payload)
+}
+
+/// Why an outbox payload could not be made into an email.
+#[derive(Debug, thiserror::Error)]
+pub enum PrepareError {
+    #[error("{0}")]
+    Payload(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
 }
 
 /// Puts an email in the outbox, inside the caller's transaction: the email
@@ -245,6 +314,9 @@ mod tests {
         let parts = serde_json::to_string(&DeferredEmail::new(&action, "fi")).unwrap();
         assert!(parts.len() < stored.len() / 4, "{} vs {}", parts.len(), stored.len());
         assert_eq!(decode_payload(&parts).unwrap(), rendered);
+        let minting = DeferredEmail::minting_set_password(&action, "fi", "some-user-id");
+        let shown = decode_payload(&serde_json::to_string(&minting).unwrap()).unwrap();
+        assert!(!shown.text.contains("token="), "the link does not exist until it is sent: {}", shown.text);
         assert!(decode_payload("{\"kind\": \"nope\", \"lang\": \"en\", \"to\": \"a\", \"name\": \"b\", \"link\": \"c\", \"valid_hours\": null}").is_err());
         assert!(decode_payload("[]").is_err());
     }

@@ -17,7 +17,7 @@ use tunnus_core::access::{MembershipKind, Role};
 
 use crate::DbConnection;
 use crate::error::StoreResult;
-use crate::schema::{action_tokens, entitlement_grants, legacy_accounts, memberships, outbox, users};
+use crate::schema::{entitlement_grants, legacy_accounts, memberships, outbox, users};
 use crate::time_conv::{from_db, to_db};
 
 /// What became of a legacy account.
@@ -112,17 +112,6 @@ pub struct NewUserGrant {
 }
 
 #[derive(Debug, Clone, Insertable)]
-#[diesel(table_name = action_tokens, treat_none_as_default_value = false)]
-pub struct NewActionToken {
-    pub token_hash: String,
-    pub purpose: &'static str,
-    pub user_id: String,
-    pub created_at: PrimitiveDateTime,
-    pub expires_at: PrimitiveDateTime,
-    pub used_at: Option<PrimitiveDateTime>,
-}
-
-#[derive(Debug, Clone, Insertable)]
 #[diesel(table_name = outbox, treat_none_as_default_value = false)]
 pub struct NewOutboxItem {
     pub id: String,
@@ -166,7 +155,6 @@ pub struct BatchWrites {
     pub users: Vec<NewImportedUser>,
     pub memberships: Vec<NewMembership>,
     pub grants: Vec<NewUserGrant>,
-    pub tokens: Vec<NewActionToken>,
     pub emails: Vec<NewOutboxItem>,
 }
 
@@ -181,7 +169,6 @@ impl BatchWrites {
         insert_all!(conn, legacy_accounts::table, self.legacy);
         insert_all!(conn, memberships::table, self.memberships);
         insert_all!(conn, entitlement_grants::table, self.grants);
-        insert_all!(conn, action_tokens::table, self.tokens);
         insert_all!(conn, outbox::table, self.emails);
         Ok(())
     }
@@ -368,8 +355,7 @@ pub fn prepare_batch(conn: &mut DbConnection) -> StoreResult<()> {
 /// import slows down as it goes.
 pub fn analyze(conn: &mut DbConnection) -> StoreResult<()> {
     if let DbConnection::Postgresql(c) = conn {
-        diesel::sql_query("ANALYZE users, legacy_accounts, memberships, entitlement_grants, action_tokens, outbox")
-            .execute(c)?;
+        diesel::sql_query("ANALYZE users, legacy_accounts, memberships, entitlement_grants, outbox").execute(c)?;
     }
     Ok(())
 }

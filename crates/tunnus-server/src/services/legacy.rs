@@ -13,14 +13,13 @@ use std::collections::{HashMap, HashSet};
 use serde_json::json;
 use time::{Duration, OffsetDateTime};
 use tunnus_core::access::{MembershipKind, Role};
-use tunnus_core::action::ActionPurpose;
 use tunnus_core::legacy::{Conflict, ImportReport, KeptSeparate, LegacyAccount, Skip, SkipReason};
-use tunnus_core::{SecretToken, UserId, UserStatus};
-use tunnus_i18n::{Lang, Tr};
+use tunnus_core::{UserId, UserStatus};
+use tunnus_i18n::Lang;
 use tunnus_mail::{ActionEmail, ActionEmailKind, DeferredEmail, OUTBOX_KIND_EMAIL};
 use tunnus_store::legacy::{
-    self, BatchWrites, ExistingIdentity, NewActionToken, NewImportedUser, NewLegacyAccount, NewMembership,
-    NewOutboxItem, NewUserGrant, Outcome,
+    self, BatchWrites, ExistingIdentity, NewImportedUser, NewLegacyAccount, NewMembership, NewOutboxItem, NewUserGrant,
+    Outcome,
 };
 use tunnus_store::orgs::{self, GrantTo};
 use tunnus_store::time_conv::to_db;
@@ -405,34 +404,19 @@ impl Importer {
     ) -> StoreResult<OffsetDateTime> {
         let at = self.next_email_at;
         self.next_email_at = at + self.email_gap();
-        let tr = Tr::new(account.language.as_deref().and_then(Lang::from_tag).unwrap_or(Lang::En));
         let base = &self.settings.base_url;
-        let (kind, link, valid_hours) = if has_password {
-            (ActionEmailKind::LegacyImportedWithPassword, format!("{base}/login"), None)
+        let lang = account.language.as_deref().and_then(Lang::from_tag).unwrap_or(Lang::En).tag();
+        let payload = if has_password {
+            let link = format!("{base}/login");
+            let email = welcome(ActionEmailKind::LegacyImportedWithPassword, account, &link, None);
+            DeferredEmail::new(&email, lang)
         } else {
-            let secret = SecretToken::generate(&mut rand::rng());
-            let hours = self.settings.link_valid_hours;
-            w.tokens.push(NewActionToken {
-                token_hash: secret.hash().as_str().to_owned(),
-                purpose: ActionPurpose::SetPassword.as_str(),
-                user_id: user_id.to_owned(),
-                created_at: to_db(now),
-                expires_at: to_db(at + Duration::hours(hours)),
-                used_at: None,
-            });
-            (ActionEmailKind::LegacyImported, format!("{base}/password/set?token={}", secret.expose()), Some(hours))
+            // The link's token is minted when the email is sent: see DeferredEmail.
+            let link = format!("{base}/password/set?token=");
+            let hours = Some(self.settings.link_valid_hours);
+            let email = welcome(ActionEmailKind::LegacyImported, account, &link, hours);
+            DeferredEmail::minting_set_password(&email, lang, user_id)
         };
-        let email = ActionEmail {
-            kind,
-            to: account.email.as_str(),
-            name: &account.given_name,
-            link: &link,
-            valid_hours,
-            org: None,
-        };
-        // Stored by its parts, rendered when sent: a large import would
-        // otherwise write kilobytes of HTML per person.
-        let payload = DeferredEmail::new(&email, tr.lang_tag());
         w.emails.push(NewOutboxItem {
             id: uuid::Uuid::now_v7().to_string(),
             kind: OUTBOX_KIND_EMAIL,
@@ -444,6 +428,18 @@ impl Importer {
         });
         Ok(at)
     }
+}
+
+/// The welcome email of an imported account, stored by its parts and
+/// rendered when sent: a large import would otherwise write kilobytes of
+/// HTML per person.
+fn welcome<'a>(
+    kind: ActionEmailKind,
+    account: &'a LegacyAccount,
+    link: &'a str,
+    valid_hours: Option<i64>,
+) -> ActionEmail<'a> {
+    ActionEmail { kind, to: account.email.as_str(), name: &account.given_name, link, valid_hours, org: None }
 }
 
 fn user_grant(entitlement: &str, user_id: &str, now: OffsetDateTime) -> NewUserGrant {

@@ -73,6 +73,13 @@ async fn legacy_hashes_sign_in_once_then_argon2id(app: TestApp) {
     assert_eq!(due.len(), 3);
     assert_eq!(due[1] - due[0], Duration::milliseconds(100));
     assert_eq!(due[2] - due[1], Duration::milliseconds(100));
+    // No usable link waits in the outbox: the set-password token is minted when the email is sent.
+    for item in &queued {
+        let payload: serde_json::Value = serde_json::from_str(&item.payload).unwrap();
+        let link = payload["link"].as_str().unwrap();
+        assert!(link.ends_with("/login") || link.ends_with("/password/set?token="), "{link}");
+        assert_eq!(payload["set_password_for"].is_string(), link.ends_with("token="), "{payload}");
+    }
     app.clock.advance(Duration::seconds(1));
     app.state().mail_waker.notify_one();
 
@@ -161,9 +168,22 @@ async fn legacy_state(app: &TestApp, id: &'static str) -> (Outcome, Option<Strin
 async fn a_deleted_imported_person_stays_deleted(app: TestApp) {
     let bcrypt = bcrypt::hash("Old-bcrypt-pw1", 4).unwrap();
     let rows = format!(
-        r#"{{"legacy_id": "d1", "email": "Leaving@Example.com", "verified": true, "given_name": "Lea", "family_name": "Ving", "country": "FI", "password_hash": "{bcrypt}", "password_scheme": "bcrypt"}}"#
+        r#"{{"legacy_id": "g1", "email": "gone@example.com", "verified": true, "given_name": "Gus", "family_name": "One", "country": "FI"}}
+{{"legacy_id": "d1", "email": "Leaving@Example.com", "verified": true, "given_name": "Lea", "family_name": "Ving", "country": "FI", "password_hash": "{bcrypt}", "password_scheme": "bcrypt"}}"#
     );
-    assert_eq!(import(&app, &rows).await.created, 1);
+    assert_eq!(import(&app, &rows).await.created, 2);
+    // Deleted before its welcome email (due first) went out: that email is
+    // dropped, not sent with a link nobody can use, nor retried forever.
+    let gone = Email::parse("gone@example.com").unwrap();
+    let gone_id = app.state().db.read(move |c| users::find_by_email(c, &gone)).await.unwrap().unwrap().id;
+    assert!(app.state().db.write(move |c| users::delete(c, &gone_id)).await.unwrap());
+    app.clock.advance(Duration::seconds(1));
+    app.state().mail_waker.notify_one();
+    app.wait_for_email("leaving@example.com", 1).await;
+    assert!(app.emails_to("gone@example.com").is_empty());
+    let queued = app.state().db.read(|c| outbox::recent(c, "email", 10)).await.unwrap();
+    assert!(queued.iter().all(|i| i.sent_at.is_some() && i.attempts == 1 && i.last_error.is_none()), "{queued:?}");
+
     let before = app.state().db.read(|c| legacy::find(c, "d1")).await.unwrap().unwrap();
     assert_eq!(before.email, "leaving@example.com");
     assert!(before.user_id.is_some());
@@ -180,7 +200,7 @@ async fn a_deleted_imported_person_stays_deleted(app: TestApp) {
     let after = app.state().db.read(|c| legacy::find(c, "d1")).await.unwrap().unwrap();
     assert_eq!((after.outcome, after.user_id, after.email.as_str()), (Outcome::Created, None, ""));
     let report = import(&app, &rows).await;
-    assert_eq!((report.created, report.merged, report.already_imported), (0, 0, 1), "{report:?}");
+    assert_eq!((report.created, report.merged, report.already_imported), (0, 0, 2), "{report:?}");
     assert!(report.nothing_changed(), "{report:?}");
     let email = Email::parse("leaving@example.com").unwrap();
     assert!(app.state().db.read(move |c| users::find_by_email(c, &email)).await.unwrap().is_none());
