@@ -16,6 +16,9 @@ pub struct SessionLifetime {
 
 /// The server-side state behind one session cookie. Kept small: it lives in
 /// the short-lived store (Redis in production), one per signed-in browser.
+/// How long a sign-in counts as recent (see [`SsoSession::signed_in_recently`]).
+pub const RECENT_SIGN_IN: Duration = Duration::minutes(10);
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SsoSession {
     /// The public identifier of this session (the `sid` claim, the
@@ -41,6 +44,13 @@ impl SsoSession {
 
     pub fn is_live(&self, now: OffsetDateTime, lifetime: SessionLifetime) -> bool {
         now < self.expires_at(lifetime)
+    }
+
+    /// Whether the person proved who they are within [`RECENT_SIGN_IN`]:
+    /// what confirms a weighty action for someone who has no password to
+    /// type (an identity that signs in only through an upstream provider).
+    pub fn signed_in_recently(&self, now: OffsetDateTime) -> bool {
+        now >= self.auth_time && now - self.auth_time <= RECENT_SIGN_IN
     }
 
     /// Whether to write `last_seen` back; limits store writes on busy sessions.
@@ -77,5 +87,23 @@ mod tests {
         assert!(s.is_live(clock.now(), lifetime));
         clock.advance(Duration::minutes(1));
         assert!(!s.is_live(clock.now(), lifetime), "absolute expiry");
+    }
+
+    #[test]
+    fn a_recent_sign_in_lasts_ten_minutes() {
+        let at = OffsetDateTime::UNIX_EPOCH + Duration::days(20_000);
+        let s = SsoSession {
+            sid: "s".into(),
+            user_id: UserId::new_v7(),
+            auth_time: at,
+            amr: vec!["fed".into()],
+            last_seen: at,
+            ip: "127.0.0.1".into(),
+            user_agent: "test".into(),
+        };
+        assert!(s.signed_in_recently(at));
+        assert!(s.signed_in_recently(at + Duration::minutes(10)));
+        assert!(!s.signed_in_recently(at + Duration::minutes(10) + Duration::seconds(1)));
+        assert!(!s.signed_in_recently(at - Duration::seconds(1)), "a sign-in from the future is not trusted");
     }
 }

@@ -380,6 +380,9 @@ pub struct ProfilePage {
     pub linked: Vec<LinkedView>,
     /// (id, "Link …" label) of upstreams not linked yet.
     pub linkable: Vec<(String, String)>,
+    /// For an identity without a password: how it confirms changing its
+    /// address or deleting itself instead (a recent sign-in).
+    pub confirm_by_sign_in: Option<String>,
 }
 
 /// A linked upstream account on the profile.

@@ -179,6 +179,10 @@ pub async fn show(
             preferred: user.preferred_language.clone().unwrap_or_else(|| "en".into()),
             linked,
             linkable,
+            confirm_by_sign_in: user.password_hash.is_none().then(|| {
+                let minutes = tunnus_core::session::RECENT_SIGN_IN.whole_minutes().to_string();
+                tr.t_with("confirm-by-sign-in", &[("minutes", &minutes)])
+            }),
         },
     )
 }

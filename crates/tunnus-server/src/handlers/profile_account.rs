@@ -1,4 +1,5 @@
-//! The account's own weighty actions, each confirmed with the password:
+//! The account's own weighty actions, each confirmed with the password (or,
+//! for an identity without one, a recent sign-in through its upstream):
 //! changing the sign-in address (confirmed at the new address), deleting the
 //! account, and downloading everything Tunnus holds about the person.
 
@@ -47,6 +48,7 @@ async fn request_change(
     let outcome = profile_service::request_email_change(
         &state,
         &user,
+        &session,
         &form.new_email,
         Password::new(form.password),
         tr,
@@ -62,12 +64,18 @@ async fn request_change(
                 EmailChangeProblem::Invalid(e) => tr.t(email_problem_key(&e)),
                 EmailChangeProblem::SameAddress => tr.t("email-change-same"),
                 EmailChangeProblem::Taken => tr.t("email-change-taken"),
-                EmailChangeProblem::WrongPassword => tr.t("password-confirm-wrong"),
+                EmailChangeProblem::NotConfirmed => tr.t(not_confirmed_key(&user)),
             }),
             ..Feedback::default()
         },
     };
     show(&req, &state, &csrf, &session, &user, feedback).await
+}
+
+/// Why a weighty action was not confirmed: a wrong password, or for an
+/// identity without one, a sign-in that is not recent.
+fn not_confirmed_key(user: &tunnus_core::User) -> &'static str {
+    if user.password_hash.is_some() { "password-confirm-wrong" } else { "confirm-sign-in-again" }
 }
 
 #[derive(Deserialize, Default)]
@@ -201,8 +209,8 @@ async fn delete(
     if form.confirm != "yes" {
         return show(&req, &state, &csrf, &session, &user, refused("delete-confirm-missing")).await;
     }
-    if !profile_service::delete_account(&state, &user, Password::new(form.password)).await? {
-        return show(&req, &state, &csrf, &session, &user, refused("password-confirm-wrong")).await;
+    if !profile_service::delete_account(&state, &user, &session, Password::new(form.password)).await? {
+        return show(&req, &state, &csrf, &session, &user, refused(not_confirmed_key(&user))).await;
     }
     let mut response = html(&MessagePage {
         tr,

@@ -8,6 +8,7 @@ use time::Duration;
 use tunnus_core::action::{ActionPurpose, ActionToken, LinkProblem};
 use tunnus_core::password::Verified;
 use tunnus_core::profile::{DetailsInput, FieldProblem};
+use tunnus_core::session::SsoSession;
 use tunnus_core::{Email, EmailError, Password, SecretToken, User};
 use tunnus_i18n::Tr;
 use tunnus_mail::{ActionEmail, ActionEmailKind};
@@ -28,7 +29,8 @@ pub enum EmailChangeProblem {
     SameAddress,
     /// Another identity has it (in any letter case).
     Taken,
-    WrongPassword,
+    /// The password was wrong or, for an identity without one, the last sign-in is not recent.
+    NotConfirmed,
 }
 
 /// Why a confirmation link did not change the address.
@@ -68,6 +70,17 @@ pub async fn update_details(
     Ok(Ok(()))
 }
 
+/// Whether the signed-in person confirmed a weighty action: with their
+/// password, or — an identity without one signs in only through an upstream
+/// provider — by having signed in within the last few minutes (a stolen
+/// session cookie alone is not enough either way).
+async fn confirmed(state: &AppState, user: &User, session: &SsoSession, password: Password) -> Result<bool, AppError> {
+    if user.password_hash.is_none() {
+        return Ok(session.signed_in_recently(state.clock.now()));
+    }
+    password_matches(state, user, password).await
+}
+
 /// Checks the password of the signed-in person, counting failures against
 /// the same per-account limit as sign-in.
 async fn password_matches(state: &AppState, user: &User, password: Password) -> Result<bool, AppError> {
@@ -95,6 +108,7 @@ async fn password_matches(state: &AppState, user: &User, password: Password) -> 
 pub async fn request_email_change(
     state: &AppState,
     user: &User,
+    session: &SsoSession,
     new_address: &str,
     password: Password,
     tr: Tr,
@@ -107,8 +121,8 @@ pub async fn request_email_change(
     if new == user.email {
         return Ok(Err(EmailChangeProblem::SameAddress));
     }
-    if !password_matches(state, user, password).await? {
-        return Ok(Err(EmailChangeProblem::WrongPassword));
+    if !confirmed(state, user, session, password).await? {
+        return Ok(Err(EmailChangeProblem::NotConfirmed));
     }
     let now = state.clock.now();
     let hours = link_hours(state, ActionPurpose::ConfirmEmailChange);
@@ -220,8 +234,13 @@ pub async fn confirm_email_change(
 /// foreign-key cascade), invitations to the address are removed, legacy
 /// accounts imported into it keep their id but lose the address, and the
 /// audit trail is kept without IP addresses or the address.
-pub async fn delete_account(state: &AppState, user: &User, password: Password) -> Result<bool, AppError> {
-    if !password_matches(state, user, password).await? {
+pub async fn delete_account(
+    state: &AppState,
+    user: &User,
+    session: &SsoSession,
+    password: Password,
+) -> Result<bool, AppError> {
+    if !confirmed(state, user, session, password).await? {
         return Ok(false);
     }
     sessions::end_all(state, &user.id).await?;

@@ -378,6 +378,51 @@ async fn unlink_keeps_a_way_to_sign_in(backend: Backend) {
 }
 both!(unlink, unlink_keeps_a_way_to_sign_in);
 
+/// An identity without a password confirms changing its address or deleting
+/// itself by a recent sign-in (through its upstream) instead: ten minutes
+/// after signing in, both are refused with a page saying to sign in again;
+/// right after a new round trip, both go ahead. The password field is not
+/// shown to someone who has none.
+async fn a_recent_sign_in_confirms_for_an_identity_without_password(backend: Backend) {
+    let Some(p) = Pair::start(backend, |_| {}).await else { return };
+    let up_b = p.upstream_person("nopw@example.com").await;
+    let down_b = p.down.browser();
+    let done = p.through(&down_b, &up_b, "/login/upstream/up?next=/profile").await;
+    let accepted = accept_terms(&down_b, &done.location.unwrap()).await;
+    assert_eq!(accepted.location.as_deref(), Some("/profile"), "{}", accepted.body);
+    let profile = down_b.get("/profile").await;
+    assert!(!profile.contains("id=\"delete_password\"") && !profile.contains("id=\"email_password\""));
+    assert!(profile.contains("within the last 10 minutes"), "{}", profile.body);
+    assert!(profile.contains("href=\"/login/upstream/up?next=/profile\""), "a way to sign in again");
+
+    p.down.clock.advance(time::Duration::minutes(11));
+    let csrf = profile.csrf();
+    let change = [("csrf", csrf.as_str()), ("new_email", "moved@example.com"), ("password", "")];
+    let refused = down_b.post("/profile/email", &change).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", refused.body);
+    assert!(refused.text_of("#email-problem").contains("Sign in again"), "{}", refused.text_of("#email-problem"));
+    let delete = [("csrf", csrf.as_str()), ("password", ""), ("confirm", "yes")];
+    let refused = down_b.post("/profile/delete", &delete).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", refused.body);
+    assert!(refused.text_of("#delete-problem").contains("Sign in again"));
+    assert!(p.down_user("nopw@example.com").await.is_some(), "nothing deleted");
+    assert!(p.down.emails_to("moved@example.com").is_empty(), "nothing sent");
+
+    // Signing in again through the upstream confirms both.
+    let again = p.through(&down_b, &up_b, "/login/upstream/up?next=/profile").await;
+    assert_eq!(again.location.as_deref(), Some("/profile"), "{}", again.body);
+    let csrf = down_b.get("/profile").await.csrf();
+    let change = [("csrf", csrf.as_str()), ("new_email", "moved@example.com"), ("password", "")];
+    let sent = down_b.post("/profile/email", &change).await;
+    assert_eq!(sent.status, StatusCode::OK, "{}", sent.body);
+    p.down.wait_for_email("moved@example.com", 1).await;
+    let delete = [("csrf", csrf.as_str()), ("password", ""), ("confirm", "yes")];
+    let deleted = down_b.post("/profile/delete", &delete).await;
+    assert_eq!(deleted.status, StatusCode::OK, "{}", deleted.body);
+    assert!(p.down_user("nopw@example.com").await.is_none());
+}
+both!(recent_sign_in_confirms, a_recent_sign_in_confirms_for_an_identity_without_password);
+
 /// Tampered, replayed or foreign state, a wrong nonce, the upstream's
 /// `error=`, an unknown or unreachable upstream: each a readable page.
 async fn bad_callbacks_are_readable_pages(backend: Backend) {
