@@ -16,6 +16,7 @@ use tunnus_core::SystemClock;
 use tunnus_core::legacy::{self, ImportReport, LegacyRow, Skip, SkipReason};
 use tunnus_server::Config;
 use tunnus_server::services::legacy::{Checked, ImportSettings, Importer};
+use tunnus_store::Backend;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
@@ -223,37 +224,82 @@ pub fn run(config: &Config, args: ImportArgs) -> Result<(), String> {
     })?;
 
     let now = SystemClock.now();
-    let mut importer = Importer::open(db, ImportSettings::from_config(config), args.dry_run, now)
-        .map_err(|e| format!("cannot start the import: {e}"))?;
+    // PostgreSQL takes two batches at once on two connections; SQLite has
+    // one writer, so a second importer would only wait for it.
+    let lanes = match db.backend() {
+        Backend::Postgres => 2,
+        Backend::Sqlite => 1,
+    };
+    let importers = Importer::open(db, ImportSettings::from_config(config), args.dry_run, now)
+        .map_err(|e| format!("cannot start the import: {e}"))?
+        .into_lanes(lanes);
     let mut report = ImportReport { dry_run: args.dry_run, ..Default::default() };
     let bar = progress_bar(seen.records);
     let size = args.batch_size as usize;
-    // The second pass reads and checks the next batch on another thread
-    // while this one waits for the database to store the current batch.
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    // The second pass reads and checks the next batches on another thread
+    // while the importers store the current ones. Batches may finish out of
+    // order; their reports are added in file order, so the report is the
+    // same as with one importer.
     std::thread::scope(|scope| {
-        let (batches, received) = std::sync::mpsc::sync_channel::<Vec<Checked>>(2);
+        let (batches, received) = std::sync::mpsc::sync_channel::<(usize, Vec<Checked>)>(2 * lanes as usize);
+        let (done, finished) = std::sync::mpsc::channel::<(usize, u64, ImportReport)>();
         let (seen, file) = (&seen, &args.file);
         let reader = scope.spawn(move || {
             let mut batch = Vec::with_capacity(size);
+            let mut index = 0;
             read_records(file, format, |record, raw| {
                 batch.push(seen.check(record, raw));
                 if batch.len() >= size {
                     let full = std::mem::replace(&mut batch, Vec::with_capacity(size));
-                    // The importer stopped; it reports why.
-                    batches.send(full).map_err(|_| String::new())?;
+                    // The importers stopped; they report why.
+                    batches.send((index, full)).map_err(|_| String::new())?;
+                    index += 1;
                 }
                 Ok(())
             })?;
             if !batch.is_empty() {
-                batches.send(batch).map_err(|_| String::new())?;
+                batches.send((index, batch)).map_err(|_| String::new())?;
             }
             Ok::<(), String>(())
         });
-        for batch in received {
-            importer.import_batch(&batch, &mut report, SystemClock.now()).map_err(|e| {
+        // Dropped with the last importer, which ends the reader's sending.
+        let received = std::sync::Arc::new(std::sync::Mutex::new(received));
+        let stop = &stop;
+        let workers: Vec<_> = importers
+            .into_iter()
+            .map(|mut importer| {
+                let (received, done) = (received.clone(), done.clone());
+                scope.spawn(move || {
+                    while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                        let next = received.lock().map_err(|_| "reading the file failed".to_owned())?.recv();
+                        let Ok((index, batch)) = next else { break };
+                        let mut part = ImportReport::default();
+                        if let Err(e) = importer.import_batch(&batch, &mut part, SystemClock.now()) {
+                            stop.store(true, std::sync::atomic::Ordering::Relaxed);
+                            return Err(e.to_string());
+                        }
+                        let _ = done.send((index, batch.len() as u64, part));
+                    }
+                    Ok::<(), String>(())
+                })
+            })
+            .collect();
+        drop((received, done));
+        let mut waiting = std::collections::BTreeMap::new();
+        let mut next = 0;
+        for (index, records, part) in finished {
+            bar.inc(records);
+            waiting.insert(index, part);
+            while let Some(part) = waiting.remove(&next) {
+                report.absorb(part);
+                next += 1;
+            }
+        }
+        for worker in workers {
+            worker.join().map_err(|_| "an importer failed".to_owned())?.map_err(|e| {
                 format!("import stopped after {} record(s) (rerun to continue; nothing is lost): {e}", report.records)
             })?;
-            bar.inc(batch.len() as u64);
         }
         reader.join().map_err(|_| "reading the file failed".to_owned())?
     })?;

@@ -409,6 +409,22 @@ pub struct ImportReport {
 }
 
 impl ImportReport {
+    /// Adds what a part of the run (one batch) did.
+    pub fn absorb(&mut self, part: ImportReport) {
+        self.records += part.records;
+        self.created += part.created;
+        self.merged += part.merged;
+        self.already_imported += part.already_imported;
+        self.skips_recorded += part.skips_recorded;
+        self.emails_queued += part.emails_queued;
+        for (reason, n) in part.skipped {
+            *self.skipped.entry(reason).or_default() += n;
+        }
+        self.skips.extend(part.skips);
+        self.conflicts.extend(part.conflicts);
+        self.kept_separate.extend(part.kept_separate);
+    }
+
     pub fn skip(&mut self, skip: Skip) {
         *self.skipped.entry(skip.reason).or_default() += 1;
         self.skips.push(skip);

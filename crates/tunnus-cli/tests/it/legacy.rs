@@ -206,6 +206,12 @@ fn every_reason_merge_dry_run_and_rerun(t: &Target, jsonl: bool) {
     // New identities (L1, L15) and the unverified identity L14 verified by its merge get a welcome email.
     assert_eq!(r["emails_queued"], 3);
     assert_eq!(db.read_blocking(|c| outbox::pending_count(c)).unwrap(), 3);
+    // Batches imported side by side (two on PostgreSQL) still keep the
+    // emails at least one slot apart (the default 600 a minute: 100 ms).
+    let mut due: Vec<_> =
+        db.read_blocking(|c| outbox::recent(c, "email", 10)).unwrap().iter().map(|i| i.next_attempt_at).collect();
+    due.sort();
+    assert!(due.windows(2).all(|w| w[1] - w[0] >= time::Duration::milliseconds(100)), "{due:?}");
     assert_eq!(r["conflicts"][0]["email"], "busy@example.com");
     assert!(r["conflicts"][0]["detail"].as_str().unwrap().contains("Other"), "{r}");
     assert_eq!(r["kept_separate"][0]["legacy_email"], "aino.new@example.com");

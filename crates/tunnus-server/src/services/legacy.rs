@@ -4,11 +4,12 @@
 //!
 //! An import batch is one transaction: its identities, memberships,
 //! licenses, links and welcome emails are stored together or not at all, so
-//! a crash loses at most the batch in flight and a rerun completes it. Rows
+//! a crash loses at most the batches in flight and a rerun completes them. Rows
 //! already imported are recognised by their legacy id and left alone, which
 //! makes the import idempotent.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use serde_json::json;
 use time::{Duration, OffsetDateTime};
@@ -65,8 +66,10 @@ pub struct Importer {
     orgs: HashMap<String, Option<OrgRef>>,
     entitlements: HashMap<String, bool>,
     /// Identities not created by an import, by lowercase (given, family) name.
-    earlier: HashMap<(String, String), Vec<String>>,
+    earlier: Arc<HashMap<(String, String), Vec<String>>>,
     next_email_at: OffsetDateTime,
+    /// How many importers share the welcome-email schedule (see [`Importer::into_lanes`]).
+    lanes: u32,
     batches: u64,
 }
 
@@ -89,8 +92,9 @@ impl Importer {
             dry_run,
             orgs: HashMap::new(),
             entitlements: HashMap::new(),
-            earlier,
+            earlier: Arc::new(earlier),
             next_email_at: now,
+            lanes: 1,
             batches: 0,
         };
         if let Some(last) = last_email {
@@ -101,6 +105,32 @@ impl Importer {
 
     fn email_gap(&self) -> Duration {
         Duration::seconds_f64(60.0 / f64::from(self.settings.emails_per_minute))
+    }
+
+    /// Splits the run into `n` importers that may import batches at the
+    /// same time, each in its own transaction on its own connection (on
+    /// PostgreSQL a second server backend uses a core one would leave
+    /// idle). Their batches are independent: an email occurs in at most one
+    /// record of the file (duplicates are refused before), and a legacy id
+    /// in one batch. The welcome-email schedule is interleaved — importer
+    /// `k` takes slots `k`, `k + n`, `k + 2n`, … — so together they never
+    /// send faster than the configured rate.
+    pub fn into_lanes(self, n: u32) -> Vec<Importer> {
+        let n = n.max(1);
+        let gap = self.email_gap();
+        (0..n)
+            .map(|k| Importer {
+                db: self.db.clone(),
+                settings: self.settings.clone(),
+                dry_run: self.dry_run,
+                orgs: self.orgs.clone(),
+                entitlements: self.entitlements.clone(),
+                earlier: self.earlier.clone(),
+                next_email_at: self.next_email_at + gap * k,
+                lanes: n,
+                batches: self.batches,
+            })
+            .collect()
     }
 
     /// Imports one batch in one transaction (rolled back in a dry run). A
@@ -122,7 +152,7 @@ impl Importer {
             let result = if dry_run { db.rehearse_blocking(work) } else { db.write_blocking(work) };
             match result {
                 Ok(()) => {
-                    merge_reports(report, part);
+                    report.absorb(part);
                     self.batches += 1;
                     // Statistics after batches 1, 2, 4, 8, …: cheap, and the
                     // planner's picture never lags far behind the tables.
@@ -403,7 +433,7 @@ impl Importer {
         now: OffsetDateTime,
     ) -> StoreResult<OffsetDateTime> {
         let at = self.next_email_at;
-        self.next_email_at = at + self.email_gap();
+        self.next_email_at = at + self.email_gap() * self.lanes;
         let base = &self.settings.base_url;
         let lang = account.language.as_deref().and_then(Lang::from_tag).unwrap_or(Lang::En).tag();
         let payload = if has_password {
@@ -478,21 +508,6 @@ fn done_row(
         imported_at: to_db(now),
         updated_at: to_db(now),
     }
-}
-
-fn merge_reports(into: &mut ImportReport, part: ImportReport) {
-    into.records += part.records;
-    into.created += part.created;
-    into.merged += part.merged;
-    into.already_imported += part.already_imported;
-    into.skips_recorded += part.skips_recorded;
-    into.emails_queued += part.emails_queued;
-    for (reason, n) in part.skipped {
-        *into.skipped.entry(reason).or_default() += n;
-    }
-    into.skips.extend(part.skips);
-    into.conflicts.extend(part.conflicts);
-    into.kept_separate.extend(part.kept_separate);
 }
 
 /// Connects the legacy accounts of `email` that were skipped as unverified
