@@ -272,7 +272,7 @@ pub fn run(config: &Config, args: ImportArgs) -> Result<(), String> {
                 let (received, done) = (received.clone(), done.clone());
                 scope.spawn(move || {
                     while !stop.load(std::sync::atomic::Ordering::Relaxed) {
-                        let next = received.lock().map_err(|_| "reading the file failed".to_owned())?.recv();
+                        let next = received.lock().map_err(|_| "an importer failed".to_owned())?.recv();
                         let Ok((index, batch)) = next else { break };
                         let mut part = ImportReport::default();
                         if let Err(e) = importer.import_batch(&batch, &mut part, SystemClock.now()) {

@@ -14,11 +14,11 @@ pub struct SessionLifetime {
     pub absolute: Duration,
 }
 
-/// The server-side state behind one session cookie. Kept small: it lives in
-/// the short-lived store (Redis in production), one per signed-in browser.
 /// How long a sign-in counts as recent (see [`SsoSession::signed_in_recently`]).
 pub const RECENT_SIGN_IN: Duration = Duration::minutes(10);
 
+/// The server-side state behind one session cookie. Kept small: it lives in
+/// the short-lived store (Redis in production), one per signed-in browser.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SsoSession {
     /// The public identifier of this session (the `sid` claim, the

@@ -6,8 +6,8 @@
 use askama::Template;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
-use tunnus_core::action::{ActionPurpose, ActionToken};
-use tunnus_core::{SecretToken, UserId};
+use tunnus_core::UserId;
+use tunnus_core::action::ActionPurpose;
 use tunnus_i18n::Tr;
 use tunnus_store::{DbConnection, StoreError, outbox, tokens, users};
 
@@ -183,8 +183,8 @@ impl DeferredEmail {
         }
     }
 
-    /// An email whose link, `link_prefix` + a token minted when it is sent,
-    /// sets `user_id`'s password.
+    /// An email whose link, `email.link` followed by a token minted when it
+    /// is sent, sets `user_id`'s password.
     pub fn minting_set_password(email: &ActionEmail<'_>, lang: &str, user_id: &str) -> Self {
         Self { set_password_for: Some(user_id.to_owned()), ..Self::new(email, lang) }
     }
@@ -242,16 +242,7 @@ pub fn prepare_for_sending(
         return Ok(None);
     };
     let hours = deferred.valid_hours.ok_or_else(|| PrepareError::Payload("a minted link needs valid_hours".into()))?;
-    tokens::retire_all(conn, &user_id, ActionPurpose::SetPassword, now)?;
-    let secret = SecretToken::generate(&mut rand::rng());
-    let token = ActionToken {
-        purpose: ActionPurpose::SetPassword,
-        user_id,
-        created_at: now,
-        expires_at: ActionToken::expiry_for(now, time::Duration::hours(hours)),
-        used_at: None,
-    };
-    tokens::insert(conn, &secret.hash(), &token)?;
+    let secret = tokens::issue(conn, &user_id, ActionPurpose::SetPassword, now, time::Duration::hours(hours))?;
     let link = format!("{}{}", deferred.link, secret.expose());
     deferred.render(&link, user.email.as_str()).map(Some).map_err(PrepareError::Payload)
 }

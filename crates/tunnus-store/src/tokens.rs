@@ -3,12 +3,36 @@
 use diesel::prelude::*;
 use time::OffsetDateTime;
 use tunnus_core::action::{ActionPurpose, ActionToken};
-use tunnus_core::{TokenHash, UserId};
+use tunnus_core::{SecretToken, TokenHash, UserId};
 
 use crate::DbConnection;
 use crate::error::{StoreError, StoreResult};
 use crate::schema::action_tokens;
 use crate::time_conv::{from_db, to_db};
+
+/// Makes a new link token for `user` and `purpose`, valid for `lifetime`
+/// from `now`: older unused links of that purpose are retired, the token's
+/// hash is stored, and the token itself is returned for the email (it is
+/// never stored).
+pub fn issue(
+    conn: &mut DbConnection,
+    user: &UserId,
+    purpose: ActionPurpose,
+    now: OffsetDateTime,
+    lifetime: time::Duration,
+) -> StoreResult<SecretToken> {
+    retire_all(conn, user, purpose, now)?;
+    let secret = SecretToken::generate(&mut rand::rng());
+    let token = ActionToken {
+        purpose,
+        user_id: user.clone(),
+        created_at: now,
+        expires_at: ActionToken::expiry_for(now, lifetime),
+        used_at: None,
+    };
+    insert(conn, &secret.hash(), &token)?;
+    Ok(secret)
+}
 
 pub fn insert(conn: &mut DbConnection, hash: &TokenHash, token: &ActionToken) -> StoreResult<()> {
     diesel::insert_into(action_tokens::table)

@@ -3,7 +3,7 @@
 
 use serde_json::json;
 use time::Duration;
-use tunnus_core::action::{ActionPurpose, ActionToken, LinkProblem};
+use tunnus_core::action::{ActionPurpose, LinkProblem};
 use tunnus_core::password::{PasswordViolation, Verified};
 use tunnus_core::profile::SignUp;
 use tunnus_core::terms::TermsKind;
@@ -80,18 +80,9 @@ fn issue_link(
     tr: &Tr,
     now: time::OffsetDateTime,
 ) -> StoreResult<()> {
-    tokens::retire_all(conn, &user.id, purpose, now)?;
     let tr = &preferred_tr(user, tr);
-    let secret = SecretToken::generate(&mut rand::rng());
     let hours = link_hours(state, purpose);
-    let token = ActionToken {
-        purpose,
-        user_id: user.id.clone(),
-        created_at: now,
-        expires_at: ActionToken::expiry_for(now, Duration::hours(hours)),
-        used_at: None,
-    };
-    tokens::insert(conn, &secret.hash(), &token)?;
+    let secret = tokens::issue(conn, &user.id, purpose, now, Duration::hours(hours))?;
     let link = format!("{}{}?token={}", state.config.base_url(), link_path(purpose), secret.expose());
     let kind = match purpose {
         ActionPurpose::SetPassword => ActionEmailKind::SetPassword,

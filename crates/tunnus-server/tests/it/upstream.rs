@@ -119,6 +119,11 @@ macro_rules! both {
 
 /// A federated-only identity at the downstream, terms accepted, signed in there in the returned browser.
 async fn federated_person(p: &Pair, email: &str) -> Browser {
+    federated_person_and_upstream(p, email).await.0
+}
+
+/// As [`federated_person`], with the browser signed in at the upstream too.
+async fn federated_person_and_upstream(p: &Pair, email: &str) -> (Browser, Browser) {
     let up_b = p.upstream_person(email).await;
     let down_b = p.down.browser();
     let done = p.through(&down_b, &up_b, "/login/upstream/up?next=/profile").await;
@@ -128,7 +133,7 @@ async fn federated_person(p: &Pair, email: &str) -> Browser {
     let accepted = accept_terms(&down_b, &terms).await;
     assert_eq!(accepted.status, StatusCode::SEE_OTHER, "{}", accepted.body);
     assert_eq!(accepted.location.as_deref(), Some("/profile"));
-    down_b
+    (down_b, up_b)
 }
 
 /// First sign-in with a verified upstream address creates a federated
@@ -385,11 +390,7 @@ both!(unlink, unlink_keeps_a_way_to_sign_in);
 /// shown to someone who has none.
 async fn a_recent_sign_in_confirms_for_an_identity_without_password(backend: Backend) {
     let Some(p) = Pair::start(backend, |_| {}).await else { return };
-    let up_b = p.upstream_person("nopw@example.com").await;
-    let down_b = p.down.browser();
-    let done = p.through(&down_b, &up_b, "/login/upstream/up?next=/profile").await;
-    let accepted = accept_terms(&down_b, &done.location.unwrap()).await;
-    assert_eq!(accepted.location.as_deref(), Some("/profile"), "{}", accepted.body);
+    let (down_b, up_b) = federated_person_and_upstream(&p, "nopw@example.com").await;
     let profile = down_b.get("/profile").await;
     assert!(!profile.contains("id=\"delete_password\"") && !profile.contains("id=\"email_password\""));
     assert!(profile.contains("within the last 10 minutes"), "{}", profile.body);
