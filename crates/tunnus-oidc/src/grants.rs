@@ -13,6 +13,7 @@ use tunnus_core::access::AccessRights;
 use tunnus_core::client::{Client, ClientKind, GrantType};
 use tunnus_core::scope::{OFFLINE_ACCESS, OPENID, ScopeError, Scopes};
 use tunnus_core::{SecretToken, User, UserId};
+use tunnus_store::orgs;
 use tunnus_store::refresh_tokens::{self, RefreshRecord};
 
 use crate::authorize::{CodeGrant, code_key, pkce_syntax_ok, used_code_key};
@@ -20,7 +21,7 @@ use crate::claims::{access_claims, user_claims};
 use crate::error::{ErrorCode, OAuthError, OAuthResult};
 use crate::keys::half_hash;
 use crate::params::Params;
-use crate::provider::{Provider, read_active_person};
+use crate::provider::Provider;
 
 /// The `acr` of a password sign-in.
 pub const ACR_PASSWORD: &str = "urn:tunnus:acr:password";
@@ -149,14 +150,17 @@ impl Provider {
             SecretToken::from_presented(presented).ok_or_else(|| OAuthError::invalid_grant("unknown refresh token"))?;
         let hash = token.hash();
         let h = hash.clone();
-        // The token and its person in one database visit: a refresh is one
-        // read and one write.
+        // The token, its person and their rights in one database visit of
+        // two statements: a refresh is one read and one write.
         let (record, person) = self
             .db
             .lookup(move |c| {
-                let Some(record) = refresh_tokens::find(c, &h)? else { return Ok(None) };
-                let person = read_active_person(c, &UserId::from_stored(record.user_id.clone()))?;
-                Ok(Some((record, person)))
+                let Some((record, user)) = refresh_tokens::find_with_user(c, &h)? else { return Ok(None) };
+                if user.status != tunnus_core::UserStatus::Active {
+                    return Ok(Some((record, None)));
+                }
+                let facts = orgs::access_facts(c, user.id.as_str())?;
+                Ok(Some((record, Some((user, facts)))))
             })
             .await?
             .ok_or_else(|| OAuthError::invalid_grant("unknown refresh token"))?;
@@ -348,16 +352,12 @@ impl Provider {
                     revoked_at: None,
                 };
                 let new_hash = secret.hash();
+                // One statement either way (see `refresh_tokens::rotate`).
                 let rotated = self
                     .db
-                    .write(move |c| {
-                        if let Some((old, _)) = &previous
-                            && !refresh_tokens::mark_rotated(c, old, now)?
-                        {
-                            return Ok(false);
-                        }
-                        refresh_tokens::insert(c, &new_hash, &record)?;
-                        Ok(true)
+                    .write_statement(move |c| match &previous {
+                        Some((old, _)) => refresh_tokens::rotate(c, old, &new_hash, &record, now),
+                        None => refresh_tokens::insert(c, &new_hash, &record).map(|()| true),
                     })
                     .await?;
                 if !rotated {

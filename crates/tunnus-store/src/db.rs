@@ -239,6 +239,25 @@ impl Db {
             .map_err(|e| StoreError::unavailable(format!("database task failed: {e}")))?
     }
 
+    /// A write that is a single statement on PostgreSQL — atomic by itself —
+    /// so it is sent without `BEGIN` and `COMMIT`: one round trip instead of
+    /// three or more, on paths that run at every token refresh. On SQLite,
+    /// in this process, `work` runs in a transaction as with [`Db::write`],
+    /// so work that is several statements there stays atomic.
+    ///
+    /// Only for work that issues exactly one statement on PostgreSQL; any
+    /// other work belongs in [`Db::write`].
+    pub async fn write_statement<T, F>(&self, work: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut DbConnection) -> StoreResult<T> + Send + 'static,
+    {
+        match self.backend {
+            Backend::Sqlite => self.write(work).await,
+            Backend::Postgres => self.read(work).await,
+        }
+    }
+
     /// [`Db::write`] for callers already on a blocking thread (the CLI).
     pub fn write_blocking<T, F>(&self, work: F) -> StoreResult<T>
     where

@@ -247,75 +247,158 @@ pub fn admin_emails(conn: &mut DbConnection, org_id: &str) -> StoreResult<Vec<St
         .load(conn)?)
 }
 
-type GrantRow = (
+/// One row of the access-facts statement: `fact` says which kind of fact
+/// it is (`m`embership, `g`roup, `e`ntitlement grant, `c`ontent
+/// entitlement) and the other columns hold what that kind needs.
+type FactRow = (
     String,
     Option<String>,
     Option<String>,
     Option<String>,
-    bool,
+    Option<String>,
+    Option<bool>,
     Option<time::PrimitiveDateTime>,
     Option<time::PrimitiveDateTime>,
 );
 
-/// Everything access-rights evaluation needs about one person.
+/// Everything access-rights evaluation needs about one person, read in
+/// one statement (a `UNION ALL` of one branch per kind of fact) instead of
+/// four: on PostgreSQL each is a round trip and a thread switch, and the
+/// person's rights are read at every authorization, token exchange,
+/// refresh and userinfo call. Written with diesel's query builder, not as
+/// SQL text, so diesel keeps it prepared on each connection (raw SQL is
+/// parsed and planned again at every use).
+///
+/// A grant has exactly one holder (a `CHECK` in the schema), so the three
+/// grant branches never return one grant twice.
 pub fn access_facts(conn: &mut DbConnection, user_id: &str) -> StoreResult<AccessFacts> {
-    let rows: Vec<(String, String, String, String)> = memberships::table
-        .inner_join(organizations::table)
-        .filter(memberships::user_id.eq(user_id))
-        .select((memberships::organization_id, organizations::name, memberships::kind, memberships::role))
-        .load(conn)?;
-    let memberships = rows
-        .into_iter()
-        .map(|(org_id, org_name, kind, role)| {
-            Ok(MembershipFact {
-                kind: MembershipKind::parse(&kind).ok_or_else(|| StoreError::corrupt("membership kind"))?,
-                role: Role::parse(&role).ok_or_else(|| StoreError::corrupt("membership role"))?,
-                org_id,
-                org_name,
-            })
-        })
-        .collect::<StoreResult<Vec<_>>>()?;
-    let groups: Vec<(String, String)> = user_group_members::table
+    // Diesel's `UNION` is written per backend; the statement is the same.
+    let rows: Vec<FactRow> = match conn {
+        DbConnection::Postgresql(c) => access_facts_statement(user_id).load(c)?,
+        DbConnection::Sqlite(c) => access_facts_statement(user_id).load(c)?,
+    };
+    facts_of(rows)
+}
+
+fn access_facts_statement<'a>(
+    user_id: &'a str,
+) -> impl diesel::query_dsl::LoadQuery<'a, diesel::PgConnection, FactRow>
++ diesel::query_dsl::LoadQuery<'a, diesel::SqliteConnection, FactRow>
++ 'a {
+    use diesel::sql_types::{Bool, Nullable, Text, Timestamp};
+    let kind = |k: &'static str| k.into_sql::<Text>();
+    let no_text = || None::<String>.into_sql::<Nullable<Text>>();
+    let no_flag = || None::<bool>.into_sql::<Nullable<Bool>>();
+    let no_time = || None::<time::PrimitiveDateTime>.into_sql::<Nullable<Timestamp>>();
+
+    let in_orgs =
+        memberships::table.inner_join(organizations::table).filter(memberships::user_id.eq(user_id)).select((
+            kind("m"),
+            memberships::organization_id.nullable(),
+            organizations::name.nullable(),
+            memberships::kind.nullable(),
+            memberships::role.nullable(),
+            no_flag(),
+            no_time(),
+            no_time(),
+        ));
+    let in_groups = user_group_members::table
         .inner_join(user_groups::table)
         .filter(user_group_members::user_id.eq(user_id))
-        .select((user_groups::id, user_groups::name))
-        .load(conn)?;
-    let org_ids: Vec<&str> = memberships.iter().map(|m| m.org_id.as_str()).collect();
-    let group_ids: Vec<&str> = groups.iter().map(|(id, _)| id.as_str()).collect();
-    let rows: Vec<GrantRow> = entitlement_grants::table
-        .filter(
-            entitlement_grants::user_id
-                .eq(user_id)
-                .or(entitlement_grants::organization_id.eq_any(&org_ids))
-                .or(entitlement_grants::group_id.eq_any(&group_ids)),
-        )
         .select((
-            entitlement_grants::entitlement,
+            kind("g"),
+            user_groups::id.nullable(),
+            user_groups::name.nullable(),
+            no_text(),
+            no_text(),
+            no_flag(),
+            no_time(),
+            no_time(),
+        ));
+    let held = entitlement_grants::table.filter(entitlement_grants::user_id.eq(user_id)).select((
+        kind("e"),
+        entitlement_grants::entitlement.nullable(),
+        no_text(),
+        no_text(),
+        no_text(),
+        entitlement_grants::include_external.nullable(),
+        entitlement_grants::valid_from,
+        entitlement_grants::valid_until,
+    ));
+    let held_by_orgs = entitlement_grants::table
+        .inner_join(
+            memberships::table.on(entitlement_grants::organization_id.eq(memberships::organization_id.nullable())),
+        )
+        .filter(memberships::user_id.eq(user_id))
+        .select((
+            kind("e"),
+            entitlement_grants::entitlement.nullable(),
             entitlement_grants::organization_id,
-            entitlement_grants::group_id,
-            entitlement_grants::user_id,
-            entitlement_grants::include_external,
+            no_text(),
+            no_text(),
+            entitlement_grants::include_external.nullable(),
             entitlement_grants::valid_from,
             entitlement_grants::valid_until,
-        ))
-        .load(conn)?;
-    let grants = rows
-        .into_iter()
-        .map(|(entitlement, org, group, _user, include_external, from, until)| GrantFact {
-            entitlement,
-            holder: match (org, group) {
-                (Some(o), _) => Holder::Organization(o),
-                (None, Some(g)) => Holder::Group(g),
-                (None, None) => Holder::User,
-            },
-            include_external,
-            valid_from: from.map(from_db),
-            valid_until: until.map(from_db),
-        })
-        .collect();
-    let content: Vec<String> =
-        entitlements::table.filter(entitlements::content.eq(true)).select(entitlements::name).load(conn)?;
-    Ok(AccessFacts { memberships, groups, grants, content })
+        ));
+    let held_by_groups = entitlement_grants::table
+        .inner_join(
+            user_group_members::table.on(entitlement_grants::group_id.eq(user_group_members::group_id.nullable())),
+        )
+        .filter(user_group_members::user_id.eq(user_id))
+        .select((
+            kind("e"),
+            entitlement_grants::entitlement.nullable(),
+            no_text(),
+            entitlement_grants::group_id,
+            no_text(),
+            entitlement_grants::include_external.nullable(),
+            entitlement_grants::valid_from,
+            entitlement_grants::valid_until,
+        ));
+    let content = entitlements::table.filter(entitlements::content.eq(true)).select((
+        kind("c"),
+        entitlements::name.nullable(),
+        no_text(),
+        no_text(),
+        no_text(),
+        no_flag(),
+        no_time(),
+        no_time(),
+    ));
+    in_orgs.union_all(in_groups).union_all(held).union_all(held_by_orgs).union_all(held_by_groups).union_all(content)
+}
+
+fn facts_of(rows: Vec<FactRow>) -> StoreResult<AccessFacts> {
+    let mut facts = AccessFacts::default();
+    let text = |v: Option<String>, what: &'static str| v.ok_or_else(|| StoreError::corrupt(what));
+    for (fact, a, b, c, d, include_external, valid_from, valid_until) in rows {
+        match fact.as_str() {
+            "m" => facts.memberships.push(MembershipFact {
+                kind: c
+                    .as_deref()
+                    .and_then(MembershipKind::parse)
+                    .ok_or_else(|| StoreError::corrupt("membership kind"))?,
+                role: d.as_deref().and_then(Role::parse).ok_or_else(|| StoreError::corrupt("membership role"))?,
+                org_id: text(a, "membership organization")?,
+                org_name: text(b, "organization name")?,
+            }),
+            "g" => facts.groups.push((text(a, "group id")?, text(b, "group name")?)),
+            "e" => facts.grants.push(GrantFact {
+                entitlement: text(a, "grant entitlement")?,
+                holder: match (b, c) {
+                    (Some(org), _) => Holder::Organization(org),
+                    (None, Some(group)) => Holder::Group(group),
+                    (None, None) => Holder::User,
+                },
+                include_external: include_external.unwrap_or(false),
+                valid_from: valid_from.map(from_db),
+                valid_until: valid_until.map(from_db),
+            }),
+            "c" => facts.content.push(text(a, "content entitlement")?),
+            _ => return Err(StoreError::corrupt("access fact kind")),
+        }
+    }
+    Ok(facts)
 }
 
 /// A person's membership in one organization: (kind, role).

@@ -4,11 +4,13 @@
 use diesel::prelude::*;
 use time::OffsetDateTime;
 use tunnus_core::TokenHash;
+use tunnus_core::user::User;
 
 use crate::DbConnection;
 use crate::error::StoreResult;
-use crate::schema::refresh_tokens;
+use crate::schema::{refresh_tokens, users};
 use crate::time_conv::{from_db, to_db};
+use crate::users::UserRow;
 
 #[derive(Debug, Clone)]
 pub struct RefreshRecord {
@@ -65,27 +67,41 @@ pub fn insert(conn: &mut DbConnection, hash: &TokenHash, r: &RefreshRecord) -> S
     Ok(())
 }
 
-pub fn find(conn: &mut DbConnection, hash: &TokenHash) -> StoreResult<Option<RefreshRecord>> {
-    let row: Option<Row> = refresh_tokens::table
-        .find(hash.as_str())
-        .select((
-            refresh_tokens::family_id,
-            refresh_tokens::client_id,
-            refresh_tokens::user_id,
-            refresh_tokens::scopes,
-            refresh_tokens::sid,
-            refresh_tokens::offline,
-            refresh_tokens::auth_time,
-            refresh_tokens::amr,
-            refresh_tokens::created_at,
-            refresh_tokens::expires_at,
-            refresh_tokens::family_expires_at,
-            refresh_tokens::rotated_at,
-            refresh_tokens::revoked_at,
-        ))
-        .get_result(conn)
-        .optional()?;
-    Ok(row.map(|r| RefreshRecord {
+/// The columns a [`RefreshRecord`] is read from, in [`Row`]'s order.
+type Columns = (
+    refresh_tokens::family_id,
+    refresh_tokens::client_id,
+    refresh_tokens::user_id,
+    refresh_tokens::scopes,
+    refresh_tokens::sid,
+    refresh_tokens::offline,
+    refresh_tokens::auth_time,
+    refresh_tokens::amr,
+    refresh_tokens::created_at,
+    refresh_tokens::expires_at,
+    refresh_tokens::family_expires_at,
+    refresh_tokens::rotated_at,
+    refresh_tokens::revoked_at,
+);
+
+const COLUMNS: Columns = (
+    refresh_tokens::family_id,
+    refresh_tokens::client_id,
+    refresh_tokens::user_id,
+    refresh_tokens::scopes,
+    refresh_tokens::sid,
+    refresh_tokens::offline,
+    refresh_tokens::auth_time,
+    refresh_tokens::amr,
+    refresh_tokens::created_at,
+    refresh_tokens::expires_at,
+    refresh_tokens::family_expires_at,
+    refresh_tokens::rotated_at,
+    refresh_tokens::revoked_at,
+);
+
+fn record(r: Row) -> RefreshRecord {
+    RefreshRecord {
         family_id: r.0,
         client_id: r.1,
         user_id: r.2,
@@ -99,7 +115,25 @@ pub fn find(conn: &mut DbConnection, hash: &TokenHash) -> StoreResult<Option<Ref
         family_expires_at: from_db(r.10),
         rotated_at: r.11.map(from_db),
         revoked_at: r.12.map(from_db),
-    }))
+    }
+}
+
+pub fn find(conn: &mut DbConnection, hash: &TokenHash) -> StoreResult<Option<RefreshRecord>> {
+    let row: Option<Row> = refresh_tokens::table.find(hash.as_str()).select(COLUMNS).get_result(conn).optional()?;
+    Ok(row.map(record))
+}
+
+/// A token and the person it was issued to, in one statement (a refresh
+/// reads both). A person's tokens go when the person goes, so a token
+/// without its person is no token.
+pub fn find_with_user(conn: &mut DbConnection, hash: &TokenHash) -> StoreResult<Option<(RefreshRecord, User)>> {
+    let row: Option<(Row, UserRow)> = refresh_tokens::table
+        .inner_join(users::table.on(users::id.eq(refresh_tokens::user_id)))
+        .filter(refresh_tokens::token_hash.eq(hash.as_str()))
+        .select((COLUMNS, UserRow::as_select()))
+        .get_result(conn)
+        .optional()?;
+    row.map(|(token, user)| Ok((record(token), User::try_from(user)?))).transpose()
 }
 
 /// Marks a token rotated if it is still current: of concurrent refreshes
@@ -115,6 +149,104 @@ pub fn mark_rotated(conn: &mut DbConnection, hash: &TokenHash, now: OffsetDateTi
     .execute(conn)?;
     Ok(n == 1)
 }
+
+/// Rotates `old` to `new` within its family: marks `old` rotated if it is
+/// still current and, only then, stores `new`. Returns whether it did; of
+/// concurrent rotations of one token exactly one wins, the others get
+/// `false` (a reuse) and store nothing.
+///
+/// On PostgreSQL this is one statement (the update in a `WITH` clause,
+/// the insert conditional on it), atomic without a transaction around it:
+/// run it with [`crate::Db::write_statement`]. SQLite has no updates in
+/// `WITH`; there the caller's transaction makes the two statements atomic.
+pub fn rotate(
+    conn: &mut DbConnection,
+    old: &TokenHash,
+    new: &TokenHash,
+    r: &RefreshRecord,
+    now: OffsetDateTime,
+) -> StoreResult<bool> {
+    match conn {
+        DbConnection::Postgresql(pg) => {
+            let stored = PgRotation {
+                old: old.as_str(),
+                new: new.as_str(),
+                record: r,
+                now: to_db(now),
+                auth_time: to_db(r.auth_time),
+                created_at: to_db(r.created_at),
+                expires_at: to_db(r.expires_at),
+                family_expires_at: to_db(r.family_expires_at),
+            }
+            .execute(pg)?;
+            Ok(stored == 1)
+        }
+        DbConnection::Sqlite(_) => {
+            if !mark_rotated(conn, old, now)? {
+                return Ok(false);
+            }
+            insert(conn, new, r)?;
+            Ok(true)
+        }
+    }
+}
+
+/// The rotation as one PostgreSQL statement. A query of its own (not
+/// `sql_query`) so that diesel keeps it prepared on each connection: raw
+/// SQL is parsed and planned afresh at every use, and this one runs at
+/// every refresh.
+struct PgRotation<'a> {
+    old: &'a str,
+    new: &'a str,
+    record: &'a RefreshRecord,
+    now: time::PrimitiveDateTime,
+    auth_time: time::PrimitiveDateTime,
+    created_at: time::PrimitiveDateTime,
+    expires_at: time::PrimitiveDateTime,
+    family_expires_at: time::PrimitiveDateTime,
+}
+
+impl diesel::query_builder::QueryId for PgRotation<'_> {
+    type QueryId = PgRotation<'static>;
+    const HAS_STATIC_QUERY_ID: bool = true;
+}
+
+impl diesel::query_builder::QueryFragment<diesel::pg::Pg> for PgRotation<'_> {
+    fn walk_ast<'b>(&'b self, mut out: diesel::query_builder::AstPass<'_, 'b, diesel::pg::Pg>) -> QueryResult<()> {
+        use diesel::sql_types::{Bool, Nullable, Text, Timestamp};
+        let r = self.record;
+        out.push_sql("WITH rotated AS (UPDATE refresh_tokens SET rotated_at = ");
+        out.push_bind_param::<Timestamp, _>(&self.now)?;
+        out.push_sql(" WHERE token_hash = ");
+        out.push_bind_param::<Text, _>(self.old)?;
+        out.push_sql(" AND rotated_at IS NULL AND revoked_at IS NULL RETURNING 1) ");
+        out.push_sql(
+            "INSERT INTO refresh_tokens (token_hash, family_id, client_id, user_id, scopes, sid, offline, \
+             auth_time, amr, created_at, expires_at, family_expires_at) SELECT ",
+        );
+        out.push_bind_param::<Text, _>(self.new)?;
+        for text in [&r.family_id, &r.client_id, &r.user_id, &r.scopes] {
+            out.push_sql(", ");
+            out.push_bind_param::<Text, _>(text)?;
+        }
+        out.push_sql(", ");
+        out.push_bind_param::<Nullable<Text>, _>(&r.sid)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Bool, _>(&r.offline)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Timestamp, _>(&self.auth_time)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Text, _>(&r.amr)?;
+        for time in [&self.created_at, &self.expires_at, &self.family_expires_at] {
+            out.push_sql(", ");
+            out.push_bind_param::<Timestamp, _>(time)?;
+        }
+        out.push_sql(" WHERE EXISTS (SELECT 1 FROM rotated)");
+        Ok(())
+    }
+}
+
+impl RunQueryDsl<diesel::PgConnection> for PgRotation<'_> {}
 
 pub fn revoke_family(conn: &mut DbConnection, family_id: &str, now: OffsetDateTime) -> StoreResult<usize> {
     Ok(diesel::update(

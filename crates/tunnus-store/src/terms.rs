@@ -24,6 +24,40 @@ pub fn current(conn: &mut DbConnection, kind: TermsKind, now: OffsetDateTime) ->
     Ok(rows.into_iter().next().map(|(version, url)| TermsDocument { kind, version, url }))
 }
 
+/// The newest published version of each document that `user` has not
+/// accepted, terms before privacy: what must be accepted before entering a
+/// service. One statement (every version in effect, each with the person's
+/// acceptance of it, if any) instead of two per document: it runs at every
+/// authorization.
+pub fn outstanding(conn: &mut DbConnection, user: &UserId, now: OffsetDateTime) -> StoreResult<Vec<TermsDocument>> {
+    let rows: Vec<(String, i32, String, Option<i32>)> = terms_documents::table
+        .left_join(
+            terms_acceptances::table.on(terms_acceptances::kind
+                .eq(terms_documents::kind)
+                .and(terms_acceptances::version.eq(terms_documents::version))
+                .and(terms_acceptances::user_id.eq(user.as_str()))),
+        )
+        .filter(terms_documents::published_at.le(to_db(now)))
+        .order((terms_documents::kind.asc(), terms_documents::version.desc()))
+        .select((
+            terms_documents::kind,
+            terms_documents::version,
+            terms_documents::url,
+            terms_acceptances::version.nullable(),
+        ))
+        .load(conn)?;
+    let mut due = Vec::new();
+    for kind in [TermsKind::Terms, TermsKind::Privacy] {
+        // Rows are newest first within a kind: the first is the current version.
+        if let Some((_, version, url, accepted)) = rows.iter().find(|r| r.0 == kind.as_str())
+            && accepted.is_none()
+        {
+            due.push(TermsDocument { kind, version: *version, url: url.clone() });
+        }
+    }
+    Ok(due)
+}
+
 pub fn record_acceptance(
     conn: &mut DbConnection,
     user: &UserId,

@@ -12,7 +12,7 @@ use crate::time_conv::{from_db, to_db};
 
 #[derive(Queryable, Selectable)]
 #[diesel(table_name = users)]
-struct UserRow {
+pub(crate) struct UserRow {
     id: String,
     email: String,
     email_verified_at: Option<time::PrimitiveDateTime>,

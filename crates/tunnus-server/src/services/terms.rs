@@ -5,7 +5,7 @@
 
 use serde_json::json;
 use tunnus_core::User;
-use tunnus_core::terms::{TermsDocument, TermsKind};
+use tunnus_core::terms::TermsDocument;
 use tunnus_store::terms;
 
 use super::audit::{self, Origin};
@@ -15,20 +15,7 @@ use crate::state::AppState;
 /// The current documents the person has not accepted (empty: nothing to ask).
 pub async fn outstanding(state: &AppState, user: &User) -> Result<Vec<TermsDocument>, AppError> {
     let (id, now) = (user.id.clone(), state.clock.now());
-    Ok(state
-        .db
-        .lookup(move |c| {
-            let mut due = Vec::new();
-            for kind in [TermsKind::Terms, TermsKind::Privacy] {
-                if let Some(doc) = terms::current(c, kind, now)?
-                    && !terms::accepted_versions(c, &id, kind)?.contains(&doc.version)
-                {
-                    due.push(doc);
-                }
-            }
-            Ok(due)
-        })
-        .await?)
+    Ok(state.db.lookup(move |c| terms::outstanding(c, &id, now)).await?)
 }
 
 /// Records acceptance of exactly the versions the person was shown. If a

@@ -4,6 +4,7 @@ mod ephemeral;
 mod orgs;
 mod outbox;
 mod redis_topologies;
+mod refresh_tokens;
 mod users;
 
 use tunnus_store::Db;

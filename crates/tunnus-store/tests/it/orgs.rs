@@ -1,5 +1,5 @@
 use time::Duration;
-use tunnus_core::access::{MembershipKind, Role, evaluate};
+use tunnus_core::access::{Holder, MembershipKind, Role, evaluate};
 use tunnus_core::country::Country;
 use tunnus_core::{Clock, Email, SystemClock, User, UserId, UserStatus};
 use tunnus_store::orgs::{self, GrantTo};
@@ -86,6 +86,25 @@ async fn licenses_reach_members_through_organizations_and_groups(db: Db) {
     .unwrap();
     let u = user.clone();
     let facts = db.read(move |c| orgs::access_facts(c, &u)).await.unwrap();
+    // Each license once, with its holder and dates (the facts are read in
+    // one statement whose branches must not overlap).
+    let mut grants: Vec<_> = facts.grants.iter().map(|g| (g.entitlement.as_str(), g.holder.clone())).collect();
+    grants.sort_by(|a, b| a.0.cmp(b.0));
+    assert_eq!(
+        grants,
+        vec![
+            ("campus", Holder::Organization(org.clone())),
+            ("model-sharing", Holder::Group(group.clone())),
+            ("warehouse:premium", Holder::User),
+        ]
+    );
+    let campus = facts.grants.iter().find(|g| g.entitlement == "campus").unwrap();
+    assert_eq!((campus.valid_from, campus.valid_until), (None, Some(now + Duration::days(1))));
+    assert!(!campus.include_external);
+    assert_eq!(facts.groups, vec![(group.clone(), "Designers".to_owned())]);
+    assert_eq!(facts.memberships.len(), 1);
+    assert_eq!((facts.memberships[0].kind, facts.memberships[0].role), (MembershipKind::Internal, Role::Admin));
+    assert!(facts.content.iter().any(|c| c == "model-sharing"), "the content entitlements: {:?}", facts.content);
     let rights = evaluate(&facts, now);
     assert!(rights.has("campus") && rights.has("model-sharing") && rights.has("warehouse:premium"));
     assert_eq!(rights.groups, vec!["Designers"]);

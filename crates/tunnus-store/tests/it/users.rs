@@ -1,13 +1,13 @@
 use time::Duration;
 use tunnus_core::action::{ActionPurpose, ActionToken};
 use tunnus_core::country::Country;
-use tunnus_core::terms::TermsKind;
+use tunnus_core::terms::{TermsDocument, TermsKind};
 use tunnus_core::{Clock, Email, SecretToken, SystemClock, User, UserId, UserStatus};
 use tunnus_store::{Db, StoreErrorKind, terms, tokens, users};
 
 use crate::both_backends;
 
-fn user(email: &str) -> User {
+pub(crate) fn user(email: &str) -> User {
     let now = SystemClock.now();
     User {
         id: UserId::new_v7(),
@@ -119,8 +119,31 @@ async fn terms_are_versioned(db: Db) {
     assert_eq!(doc.version, 1);
     let id = uid.clone();
     db.write(move |c| terms::record_acceptance(c, &id, &doc, now)).await.unwrap();
-    let versions = db.read(move |c| terms::accepted_versions(c, &uid, TermsKind::Terms)).await.unwrap();
+    let id = uid.clone();
+    let versions = db.read(move |c| terms::accepted_versions(c, &id, TermsKind::Terms)).await.unwrap();
     assert_eq!(versions, vec![1]);
+
+    // Outstanding: the current privacy version (never accepted), not the
+    // accepted terms; a newer terms version, once in effect, is due again;
+    // one published for later is not yet.
+    let outstanding = |at: time::OffsetDateTime| {
+        let (db, id) = (db.clone(), uid.clone());
+        async move { db.read(move |c| terms::outstanding(c, &id, at)).await.unwrap() }
+    };
+    let due = outstanding(now).await;
+    assert_eq!(due.iter().map(|d| (d.kind, d.version)).collect::<Vec<_>>(), vec![(TermsKind::Privacy, 1)]);
+    let later = TermsDocument { kind: TermsKind::Terms, version: 2, url: "https://example.com/terms/2".into() };
+    db.write(move |c| terms::publish(c, &later, now + Duration::days(1))).await.unwrap();
+    assert_eq!(outstanding(now).await.len(), 1, "version 2 is not in effect yet");
+    let due = outstanding(now + Duration::days(2)).await;
+    assert_eq!(
+        due.iter().map(|d| (d.kind, d.version, d.url.as_str())).collect::<Vec<_>>(),
+        vec![(TermsKind::Terms, 2, "https://example.com/terms/2"), (TermsKind::Privacy, 1, due[1].url.as_str())]
+    );
+    let (id, privacy) = (uid.clone(), due[1].clone());
+    db.write(move |c| terms::record_acceptance(c, &id, &privacy, now)).await.unwrap();
+    let due = outstanding(now + Duration::days(2)).await;
+    assert_eq!(due.iter().map(|d| (d.kind, d.version)).collect::<Vec<_>>(), vec![(TermsKind::Terms, 2)]);
 }
 both_backends!(terms_are_versioned, super::terms_are_versioned);
 
