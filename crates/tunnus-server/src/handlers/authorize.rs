@@ -11,7 +11,7 @@ use tunnus_core::SecretToken;
 use tunnus_oidc::authorize::{AuthorizationResponse, AuthorizeError, Decision, ResponseMode};
 
 use super::oidc::{form_pairs, parse_pairs};
-use super::{nav, signed_in, tr};
+use super::{nav, signed_in, signed_in_reading, tr};
 use crate::error::AppError;
 use crate::http::csrf::Csrf;
 use crate::pages::{AccessDeniedPage, ConsentPage, FormPostPage, MessagePage, html, html_status, render};
@@ -152,7 +152,14 @@ async fn proceed(
     request: tunnus_oidc::authorize::AuthorizationRequest,
     consent_given: bool,
 ) -> Result<HttpResponse, AppError> {
-    let signed = signed_in(req, state).await?;
+    // The person and the terms they still have to accept, in one visit.
+    let now = state.clock.now();
+    let found =
+        signed_in_reading(req, state, move |c, user| tunnus_store::terms::outstanding(c, &user.id, now)).await?;
+    let (signed, outstanding_terms) = match found {
+        Some((session, user, terms)) => (Some((session, user)), terms),
+        None => (None, Vec::new()),
+    };
     let session = signed.as_ref().map(|(s, _)| authenticated(s));
     let fresh = session.as_ref().is_some_and(|s| s.auth_time.unix_timestamp() >= waiting.pending().created_at);
     let person = session.as_ref().zip(signed.as_ref().map(|(_, u)| u));
@@ -162,8 +169,8 @@ async fn proceed(
     };
     // New terms or privacy versions are accepted before any service is
     // entered — silent SSO included; the request resumes afterwards.
-    if let (Decision::Consent(_) | Decision::Issue, Some((_, user))) = (&decision, &signed)
-        && !crate::services::terms::outstanding(state, user).await?.is_empty()
+    if let (Decision::Consent(_) | Decision::Issue, Some(_)) = (&decision, &signed)
+        && !outstanding_terms.is_empty()
     {
         if request.prompt.none {
             waiting.forget(state).await?;

@@ -48,13 +48,37 @@ pub fn session_cookie(req: &HttpRequest, state: &AppState) -> Option<String> {
 
 /// The signed-in person, if the session cookie names a live session.
 pub async fn signed_in(req: &HttpRequest, state: &AppState) -> Result<Option<(SsoSession, User)>, AppError> {
+    let found = signed_in_reading(req, state, |_, _| Ok(())).await?;
+    Ok(found.map(|(session, user, ())| (session, user)))
+}
+
+/// [`signed_in`], with `more` read about the person in the same database
+/// visit (on PostgreSQL one trip to the blocking pool instead of two).
+pub async fn signed_in_reading<T, F>(
+    req: &HttpRequest,
+    state: &AppState,
+    more: F,
+) -> Result<Option<(SsoSession, User, T)>, AppError>
+where
+    T: Send + 'static,
+    F: FnOnce(&mut tunnus_store::DbConnection, &User) -> tunnus_store::StoreResult<T> + Send + 'static,
+{
     let cookie = session_cookie(req, state);
     let Some(session) = sessions::current(state, cookie.as_deref()).await? else {
         return Ok(None);
     };
     let id = session.user_id.clone();
-    let user = state.db.lookup(move |c| users::find_by_id(c, &id)).await?;
-    Ok(user.filter(|u| u.status == tunnus_core::UserStatus::Active).map(|u| (session, u)))
+    let found = state
+        .db
+        .lookup(move |c| {
+            let Some(user) = users::find_by_id(c, &id)?.filter(|u| u.status == tunnus_core::UserStatus::Active) else {
+                return Ok(None);
+            };
+            let extra = more(c, &user)?;
+            Ok(Some((user, extra)))
+        })
+        .await?;
+    Ok(found.map(|(user, extra)| (session, user, extra)))
 }
 
 pub fn nav(user: Option<&User>, csrf: &Csrf) -> Nav {
