@@ -13,7 +13,6 @@ use tunnus_core::access::AccessRights;
 use tunnus_core::client::{Client, ClientKind, GrantType};
 use tunnus_core::scope::{OFFLINE_ACCESS, OPENID, ScopeError, Scopes};
 use tunnus_core::{SecretToken, User, UserId};
-use tunnus_store::orgs;
 use tunnus_store::refresh_tokens::{self, RefreshRecord};
 
 use crate::authorize::{CodeGrant, code_key, pkce_syntax_ok, used_code_key};
@@ -21,7 +20,7 @@ use crate::claims::{access_claims, user_claims};
 use crate::error::{ErrorCode, OAuthError, OAuthResult};
 use crate::keys::half_hash;
 use crate::params::Params;
-use crate::provider::Provider;
+use crate::provider::{Provider, with_facts_if_active};
 
 /// The `acr` of a password sign-in.
 pub const ACR_PASSWORD: &str = "urn:tunnus:acr:password";
@@ -156,11 +155,7 @@ impl Provider {
             .db
             .lookup(move |c| {
                 let Some((record, user)) = refresh_tokens::find_with_user(c, &h)? else { return Ok(None) };
-                if user.status != tunnus_core::UserStatus::Active {
-                    return Ok(Some((record, None)));
-                }
-                let facts = orgs::access_facts(c, user.id.as_str())?;
-                Ok(Some((record, Some((user, facts)))))
+                Ok(Some((record, with_facts_if_active(c, user)?)))
             })
             .await?
             .ok_or_else(|| OAuthError::invalid_grant("unknown refresh token"))?;

@@ -197,9 +197,18 @@ impl Provider {
 /// An active person and the facts their access rights follow from, within
 /// the caller's database visit.
 pub(crate) fn read_active_person(c: &mut DbConnection, id: &UserId) -> StoreResult<Option<(User, AccessFacts)>> {
-    let Some(user) = users::find_by_id(c, id)?.filter(|u| u.status == tunnus_core::UserStatus::Active) else {
+    match users::find_by_id(c, id)? {
+        Some(user) => with_facts_if_active(c, user),
+        None => Ok(None),
+    }
+}
+
+/// `user` and their access facts if the account is active (`None` if not),
+/// within the caller's database visit.
+pub(crate) fn with_facts_if_active(c: &mut DbConnection, user: User) -> StoreResult<Option<(User, AccessFacts)>> {
+    if user.status != tunnus_core::UserStatus::Active {
         return Ok(None);
-    };
-    let facts = orgs::access_facts(c, id.as_str())?;
+    }
+    let facts = orgs::access_facts(c, user.id.as_str())?;
     Ok(Some((user, facts)))
 }

@@ -196,6 +196,16 @@ impl Db {
         T: Send + 'static,
         F: FnOnce(&mut DbConnection) -> StoreResult<T> + Send + 'static,
     {
+        self.outside_transaction(work).await
+    }
+
+    /// Runs `work` on a pooled connection, off the async workers, without
+    /// a transaction around it.
+    async fn outside_transaction<T, F>(&self, work: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut DbConnection) -> StoreResult<T> + Send + 'static,
+    {
         let pool = self.pool.clone();
         tokio::task::spawn_blocking(move || {
             let mut conn = pool.get()?;
@@ -254,7 +264,7 @@ impl Db {
     {
         match self.backend {
             Backend::Sqlite => self.write(work).await,
-            Backend::Postgres => self.read(work).await,
+            Backend::Postgres => self.outside_transaction(work).await,
         }
     }
 

@@ -31,21 +31,44 @@ pub struct RefreshRecord {
     pub revoked_at: Option<OffsetDateTime>,
 }
 
-type Row = (
-    String,
-    String,
-    String,
-    String,
-    Option<String>,
-    bool,
-    time::PrimitiveDateTime,
-    String,
-    time::PrimitiveDateTime,
-    time::PrimitiveDateTime,
-    time::PrimitiveDateTime,
-    Option<time::PrimitiveDateTime>,
-    Option<time::PrimitiveDateTime>,
-);
+/// A stored token as read (every column but the hash).
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = refresh_tokens)]
+struct StoredRow {
+    family_id: String,
+    client_id: String,
+    user_id: String,
+    scopes: String,
+    sid: Option<String>,
+    offline: bool,
+    auth_time: time::PrimitiveDateTime,
+    amr: String,
+    created_at: time::PrimitiveDateTime,
+    expires_at: time::PrimitiveDateTime,
+    family_expires_at: time::PrimitiveDateTime,
+    rotated_at: Option<time::PrimitiveDateTime>,
+    revoked_at: Option<time::PrimitiveDateTime>,
+}
+
+impl From<StoredRow> for RefreshRecord {
+    fn from(r: StoredRow) -> Self {
+        Self {
+            family_id: r.family_id,
+            client_id: r.client_id,
+            user_id: r.user_id,
+            scopes: r.scopes,
+            sid: r.sid,
+            offline: r.offline,
+            auth_time: from_db(r.auth_time),
+            amr: r.amr,
+            created_at: from_db(r.created_at),
+            expires_at: from_db(r.expires_at),
+            family_expires_at: from_db(r.family_expires_at),
+            rotated_at: r.rotated_at.map(from_db),
+            revoked_at: r.revoked_at.map(from_db),
+        }
+    }
+}
 
 pub fn insert(conn: &mut DbConnection, hash: &TokenHash, r: &RefreshRecord) -> StoreResult<()> {
     diesel::insert_into(refresh_tokens::table)
@@ -67,73 +90,23 @@ pub fn insert(conn: &mut DbConnection, hash: &TokenHash, r: &RefreshRecord) -> S
     Ok(())
 }
 
-/// The columns a [`RefreshRecord`] is read from, in [`Row`]'s order.
-type Columns = (
-    refresh_tokens::family_id,
-    refresh_tokens::client_id,
-    refresh_tokens::user_id,
-    refresh_tokens::scopes,
-    refresh_tokens::sid,
-    refresh_tokens::offline,
-    refresh_tokens::auth_time,
-    refresh_tokens::amr,
-    refresh_tokens::created_at,
-    refresh_tokens::expires_at,
-    refresh_tokens::family_expires_at,
-    refresh_tokens::rotated_at,
-    refresh_tokens::revoked_at,
-);
-
-const COLUMNS: Columns = (
-    refresh_tokens::family_id,
-    refresh_tokens::client_id,
-    refresh_tokens::user_id,
-    refresh_tokens::scopes,
-    refresh_tokens::sid,
-    refresh_tokens::offline,
-    refresh_tokens::auth_time,
-    refresh_tokens::amr,
-    refresh_tokens::created_at,
-    refresh_tokens::expires_at,
-    refresh_tokens::family_expires_at,
-    refresh_tokens::rotated_at,
-    refresh_tokens::revoked_at,
-);
-
-fn record(r: Row) -> RefreshRecord {
-    RefreshRecord {
-        family_id: r.0,
-        client_id: r.1,
-        user_id: r.2,
-        scopes: r.3,
-        sid: r.4,
-        offline: r.5,
-        auth_time: from_db(r.6),
-        amr: r.7,
-        created_at: from_db(r.8),
-        expires_at: from_db(r.9),
-        family_expires_at: from_db(r.10),
-        rotated_at: r.11.map(from_db),
-        revoked_at: r.12.map(from_db),
-    }
-}
-
 pub fn find(conn: &mut DbConnection, hash: &TokenHash) -> StoreResult<Option<RefreshRecord>> {
-    let row: Option<Row> = refresh_tokens::table.find(hash.as_str()).select(COLUMNS).get_result(conn).optional()?;
-    Ok(row.map(record))
+    let row: Option<StoredRow> =
+        refresh_tokens::table.find(hash.as_str()).select(StoredRow::as_select()).get_result(conn).optional()?;
+    Ok(row.map(RefreshRecord::from))
 }
 
 /// A token and the person it was issued to, in one statement (a refresh
 /// reads both). A person's tokens go when the person goes, so a token
 /// without its person is no token.
 pub fn find_with_user(conn: &mut DbConnection, hash: &TokenHash) -> StoreResult<Option<(RefreshRecord, User)>> {
-    let row: Option<(Row, UserRow)> = refresh_tokens::table
+    let row: Option<(StoredRow, UserRow)> = refresh_tokens::table
         .inner_join(users::table.on(users::id.eq(refresh_tokens::user_id)))
         .filter(refresh_tokens::token_hash.eq(hash.as_str()))
-        .select((COLUMNS, UserRow::as_select()))
+        .select((StoredRow::as_select(), UserRow::as_select()))
         .get_result(conn)
         .optional()?;
-    row.map(|(token, user)| Ok((record(token), User::try_from(user)?))).transpose()
+    row.map(|(token, user)| Ok((token.into(), User::try_from(user)?))).transpose()
 }
 
 /// Marks a token rotated if it is still current: of concurrent refreshes
