@@ -81,6 +81,31 @@ fn keyring(c: &mut Criterion) {
     }
     sign.finish();
 
+    // Both cores signing at once, as the server's two workers do under load:
+    // whether the second core doubles the rate or the threads wait on each
+    // other inside the crypto library. Each iteration is one signature; the
+    // two threads split the iterations and are spawned once per sample.
+    let mut parallel = group_settings(c, "keyring_sign_id_token_2_threads");
+    for alg in SigningAlg::ALL {
+        parallel.bench_function(alg.as_str(), |b| {
+            b.iter_custom(|iters| {
+                let started = std::time::Instant::now();
+                std::thread::scope(|s| {
+                    for share in [iters / 2, iters - iters / 2] {
+                        let (ring, payload) = (&ring, &payload);
+                        s.spawn(move || {
+                            for _ in 0..share {
+                                black_box(ring.sign(alg, "JWT", payload).expect("sign"));
+                            }
+                        });
+                    }
+                });
+                started.elapsed()
+            });
+        });
+    }
+    parallel.finish();
+
     // A first verification: checked at a time past the token's expiry, the
     // result is not remembered, so every iteration checks the signature.
     let after_expiry = SystemTime::now() + Duration::from_secs(3600);

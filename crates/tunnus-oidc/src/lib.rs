@@ -18,6 +18,7 @@ pub mod logout;
 pub mod params;
 pub mod provider;
 pub mod resource;
+pub mod signing;
 mod verified;
 
 pub use error::{ErrorCode, OAuthError, OAuthResult};
