@@ -2,13 +2,13 @@
 //!
 //! josekit stays the JOSE layer (headers, compact serialisation, JWKs,
 //! verification); only the signature itself is computed here. josekit signs
-//! through OpenSSL 3's EVP interface, which looks up algorithm
-//! implementations on every call and takes shared locks while doing so: on
-//! two cores, two threads signing ES256 at once got 1.2–1.5× one thread's
-//! rate, where `ring` gets 1.6–2× (figures in docs/performance.md,
-//! "2026-12-03 (evening)"). `ring`'s ECDSA and Ed25519 are also faster per
-//! call. The keys come from the stored private JWKs, component by
-//! component, so nothing is re-encoded on the way.
+//! through OpenSSL 3's EVP interface, which fetches the algorithm
+//! implementations on every call: on two cores, two threads signing ES256
+//! at once got 1.2× one thread's rate, where `ring` gets 1.6–2×, and
+//! `ring`'s ECDSA is faster per call too (figures in docs/performance.md,
+//! "2026-12-03 (evening): signatures with ring"). The keys come from the
+//! stored private and public JWKs, member by member, so nothing is
+//! re-encoded on the way.
 
 use std::sync::Arc;
 
