@@ -2,10 +2,10 @@
 //! would: every answer is checked, so an error page never counts as a
 //! completed flow.
 
-use reqwest::header::AUTHORIZATION;
+use http::header::{AUTHORIZATION, HeaderName};
 use url::Url;
 
-use super::web::{Answer, FilledForm, Jar, Pkce, Result, basic, exec, fill_form, post_form, snippet};
+use super::web::{Answer, FilledForm, Http, Jar, Pkce, Result, basic, exec, fill_form, post_form, snippet};
 
 /// Which provider is on the other end: they differ only in how a person signs in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
@@ -55,7 +55,7 @@ pub struct Endpoints {
 }
 
 impl Endpoints {
-    pub async fn discover(http: &reqwest::Client, issuer: &str) -> Result<Self> {
+    pub async fn discover(http: &Http, issuer: &str) -> Result<Self> {
         let discovery = Url::parse(&format!("{}/.well-known/openid-configuration", issuer.trim_end_matches('/')))
             .map_err(|e| format!("issuer {issuer}: {e}"))?;
         let doc = exec(http, &mut Jar::default(), http.get(discovery.clone())).await?.json()?;
@@ -74,9 +74,10 @@ impl Endpoints {
     }
 }
 
-/// Everything a flow needs to know, shared by all workers.
+/// Everything a flow needs to know; each worker has its own (and so its own connection).
 pub struct Ctx {
-    pub http: reqwest::Client,
+    /// This worker's own connection.
+    pub http: Http,
     pub kind: ProviderKind,
     pub ep: Endpoints,
     pub client_id: String,
@@ -99,7 +100,24 @@ pub struct Tokens {
 }
 
 impl Ctx {
-    fn basic(&self) -> (reqwest::header::HeaderName, String) {
+    /// The same settings with a connection of its own, for one more worker.
+    pub fn for_worker(&self) -> Self {
+        Self {
+            http: Http::new(),
+            kind: self.kind,
+            ep: self.ep.clone(),
+            client_id: self.client_id.clone(),
+            client_secret: self.client_secret.clone(),
+            redirect_uri: self.redirect_uri.clone(),
+            scope: self.scope.clone(),
+            resource: self.resource.clone(),
+            username: self.username.clone(),
+            users: self.users,
+            password: self.password.clone(),
+        }
+    }
+
+    fn basic(&self) -> (HeaderName, String) {
         basic(&self.client_id, &self.client_secret)
     }
 

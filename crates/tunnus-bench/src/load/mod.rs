@@ -169,9 +169,9 @@ fn kebab<T: serde::Serialize>(v: &T) -> String {
 pub async fn run(args: RunArgs) -> Result<Outcome> {
     args.validate()?;
     let workers = usize::from(args.concurrency);
-    let http = web::client(workers)?;
+    let http = web::Http::new();
     let ep = Endpoints::discover(&http, &args.issuer).await?;
-    let ctx = Arc::new(Ctx {
+    let first = Ctx {
         http,
         kind: args.provider,
         ep,
@@ -183,11 +183,14 @@ pub async fn run(args: RunArgs) -> Result<Outcome> {
         username: args.username.clone(),
         users: args.users as usize,
         password: args.password.clone(),
-    });
-    let mut states = Vec::with_capacity(workers);
+    };
+    let mut workers_ready = Vec::with_capacity(workers);
     for _ in 0..workers {
-        states.push(setup(&ctx, args.flow).await?);
+        let ctx = first.for_worker();
+        let state = setup(&ctx, args.flow).await?;
+        workers_ready.push((ctx, state));
     }
+    drop(first);
     let ticks = measure::clock_ticks();
     let counted = args.flow == Flow::Sessions;
     let remaining = Arc::new(AtomicUsize::new(args.count));
@@ -199,8 +202,7 @@ pub async fn run(args: RunArgs) -> Result<Outcome> {
     let machine_before = measure::machine_jiffies();
     let started = Instant::now();
     let mut tasks = Vec::new();
-    for mut state in states {
-        let ctx = ctx.clone();
+    for (ctx, mut state) in workers_ready {
         let remaining = remaining.clone();
         let (flow, cc_scope) = (args.flow, args.cc_scope.clone());
         tasks.push(tokio::spawn(async move {
