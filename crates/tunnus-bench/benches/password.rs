@@ -36,6 +36,12 @@ fn argon2(c: &mut Criterion) {
     group.bench_function("verify_wrong", |b| {
         b.iter(|| hasher.verify(black_box(&wrong), black_box(&stored)).expect("verify"));
     });
+    // As the server's hashing threads do: the working memory allocated once
+    // and reused, instead of allocated (and zeroed or faulted in) per call.
+    let mut kept = hasher.with_memory();
+    group.bench_function("verify_correct_kept_memory", |b| {
+        b.iter(|| kept.verify(black_box(&password), black_box(&stored)).expect("verify"));
+    });
     group.finish();
 
     // Two verifications at once, one per thread: whether a second core
@@ -48,6 +54,16 @@ fn argon2(c: &mut Criterion) {
             std::thread::scope(|s| {
                 let a = s.spawn(|| hasher.verify(black_box(&password), black_box(&stored)).expect("verify"));
                 let b = s.spawn(|| hasher.verify(black_box(&password), black_box(&stored)).expect("verify"));
+                (a.join().expect("thread"), b.join().expect("thread"))
+            })
+        });
+    });
+    let (mut first, mut second) = (hasher.with_memory(), hasher.with_memory());
+    group.bench_function("verify_correct_2_threads_kept_memory", |b| {
+        b.iter(|| {
+            std::thread::scope(|s| {
+                let a = s.spawn(|| first.verify(black_box(&password), black_box(&stored)).expect("verify"));
+                let b = s.spawn(|| second.verify(black_box(&password), black_box(&stored)).expect("verify"));
                 (a.join().expect("thread"), b.join().expect("thread"))
             })
         });

@@ -1,21 +1,21 @@
 //! Password hashing on a few dedicated threads, one per core.
 //!
-//! Argon2id allocates its whole memory cost (19 MiB by default) on every
-//! call. On tokio's shared blocking pool each call could land on another of
-//! its many threads, and the C allocator keeps a freed block in the arena of
-//! the thread that freed it for reuse: after a burst of sign-ins every
-//! blocking thread held about 19 MiB, and the process grew by hundreds of MiB
-//! that it never gave back. A fixed set of threads bounds that to
-//! threads × 19 MiB, and bounds concurrent hashing to the cores, so a burst
-//! of sign-ins queues instead of starving every other request.
+//! Argon2id needs its whole memory cost (19 MiB by default) on every call.
+//! Each thread keeps one such block for all its calls
+//! ([`HasherWithMemory`]): allocating it per call left the C allocator
+//! holding freed blocks in arena after arena, and the process grew by
+//! hundreds of MiB that it never gave back. A fixed set of threads bounds
+//! hashing memory to threads × 19 MiB, and bounds concurrent hashing to the
+//! cores, so a burst of sign-ins queues instead of starving every other
+//! request.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Arc, Mutex, mpsc};
 
 use tokio::sync::oneshot;
-use tunnus_core::password::PasswordHasher;
+use tunnus_core::password::{HasherWithMemory, PasswordHasher};
 
-type Job = Box<dyn FnOnce(&PasswordHasher) + Send>;
+type Job = Box<dyn FnOnce(&mut HasherWithMemory) + Send>;
 
 /// Cheap to clone; the threads end when the last clone is dropped.
 #[derive(Clone)]
@@ -36,7 +36,8 @@ impl HashingPool {
         let queue = Arc::new(Mutex::new(queue));
         for i in 0..threads.max(1) {
             let queue = queue.clone();
-            let hasher = hasher.clone();
+            // Its memory is allocated at the thread's first job.
+            let mut hasher = hasher.with_memory();
             std::thread::Builder::new().name(format!("tunnus-hash-{i}")).spawn(move || {
                 loop {
                     // The lock is held only while waiting for the next job.
@@ -44,7 +45,7 @@ impl HashingPool {
                     let Ok(job) = next else { break };
                     // A panicking job fails its own caller (its answer channel
                     // is dropped), not the thread.
-                    let _ = catch_unwind(AssertUnwindSafe(|| job(&hasher)));
+                    let _ = catch_unwind(AssertUnwindSafe(|| job(&mut hasher)));
                 }
             })?;
         }
@@ -54,7 +55,7 @@ impl HashingPool {
     /// Runs `work` on one of the hashing threads and waits for its result.
     pub async fn run<T: Send + 'static>(
         &self,
-        work: impl FnOnce(&PasswordHasher) -> T + Send + 'static,
+        work: impl FnOnce(&mut HasherWithMemory) -> T + Send + 'static,
     ) -> Result<T, String> {
         let (answer, result) = oneshot::channel();
         let job: Job = Box::new(move |hasher| {

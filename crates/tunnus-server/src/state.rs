@@ -9,7 +9,7 @@ use base64::engine::general_purpose::STANDARD;
 use rand::RngCore;
 use tokio::sync::Notify;
 use tunnus_core::Clock;
-use tunnus_core::password::PasswordHasher;
+use tunnus_core::password::{HasherWithMemory, PasswordHasher};
 use tunnus_core::session::SessionLifetime;
 use tunnus_store::ephemeral::{EmbeddedStore, RedisStore};
 use tunnus_store::{Db, DbConfig, Ephemeral};
@@ -105,7 +105,7 @@ impl AppState {
     /// Runs CPU-heavy password work on the hashing threads, one per core.
     pub async fn hashing<T: Send + 'static>(
         &self,
-        work: impl FnOnce(&PasswordHasher) -> T + Send + 'static,
+        work: impl FnOnce(&mut HasherWithMemory) -> T + Send + 'static,
     ) -> Result<T, crate::error::AppError> {
         self.hashing_pool.run(work).await.map_err(crate::error::AppError::internal)
     }

@@ -1,8 +1,5 @@
-//! The password policy (what a new password must look like) and Argon2id
-//! hashing (how it is stored). Rules are data so the set-password page can
-//! list them and a refused password can name exactly the rules it broke.
+//! What a new password must look like.
 
-use argon2::{Algorithm, Argon2, Params, PasswordHash, PasswordHasher as _, PasswordVerifier as _, Version};
 use serde::{Deserialize, Serialize};
 
 use crate::email::Email;
@@ -10,7 +7,7 @@ use crate::secret::Password;
 
 /// Common passwords refused outright, one per line, compared case-insensitively
 /// with trailing digits and special characters stripped ("Password1!" → "password").
-const COMMON_PASSWORDS: &str = include_str!("../data/common-passwords.txt");
+const COMMON_PASSWORDS: &str = include_str!("../../data/common-passwords.txt");
 
 /// Configurable password rules. The defaults are the product's policy.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -172,101 +169,6 @@ fn is_common(password: &str) -> bool {
         .any(|common| common == lower || common == core)
 }
 
-/// Argon2id cost parameters (OWASP's recommended floor by default).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct Argon2Config {
-    /// Memory in KiB.
-    pub memory_kib: u32,
-    /// Number of passes.
-    pub iterations: u32,
-    /// Degree of parallelism.
-    pub parallelism: u32,
-}
-
-impl Default for Argon2Config {
-    fn default() -> Self {
-        Self { memory_kib: 19_456, iterations: 2, parallelism: 1 }
-    }
-}
-
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum HashError {
-    /// The configured Argon2 parameters are out of range.
-    #[error("invalid Argon2 parameters: {0}")]
-    Params(String),
-    /// Hashing failed inside the library.
-    #[error("password hashing failed: {0}")]
-    Hash(String),
-}
-
-/// Outcome of checking a password against a stored hash.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Verified {
-    /// Correct; the stored hash uses the current parameters.
-    Yes,
-    /// Correct, but hashed with other parameters: store this new hash.
-    YesRehashed(String),
-    No,
-}
-
-/// Hashes and verifies passwords with Argon2id. CPU-heavy: callers run it on
-/// a bounded blocking pool.
-#[derive(Debug, Clone)]
-pub struct PasswordHasher {
-    params: Params,
-}
-
-impl PasswordHasher {
-    pub fn new(config: Argon2Config) -> Result<Self, HashError> {
-        let params = Params::new(config.memory_kib, config.iterations, config.parallelism, None)
-            .map_err(|e| HashError::Params(e.to_string()))?;
-        Ok(Self { params })
-    }
-
-    fn argon2(&self) -> Argon2<'static> {
-        Argon2::new(Algorithm::Argon2id, Version::V0x13, self.params.clone())
-    }
-
-    /// A PHC string (`$argon2id$v=19$m=…`) with a fresh random salt.
-    pub fn hash(&self, password: &Password) -> Result<String, HashError> {
-        self.argon2()
-            .hash_password(password.expose().as_bytes())
-            .map(|h| h.to_string())
-            .map_err(|e| HashError::Hash(e.to_string()))
-    }
-
-    /// Checks a password; a malformed stored hash counts as a mismatch.
-    /// A hash imported from the legacy account system (bcrypt, PBKDF2) is
-    /// verified by its own scheme and, when correct, replaced by Argon2id.
-    pub fn verify(&self, password: &Password, stored: &str) -> Result<Verified, HashError> {
-        if let Some(correct) = crate::legacy_hash::verify(password.expose(), stored) {
-            return if correct { self.hash(password).map(Verified::YesRehashed) } else { Ok(Verified::No) };
-        }
-        let Ok(parsed) = PasswordHash::new(stored) else {
-            return Ok(Verified::No);
-        };
-        if self.argon2().verify_password(password.expose().as_bytes(), &parsed).is_err() {
-            return Ok(Verified::No);
-        }
-        let current = Params::try_from(&parsed).ok();
-        let same_params = parsed.algorithm.as_str() == "argon2id"
-            && current.is_some_and(|p| {
-                p.m_cost() == self.params.m_cost()
-                    && p.t_cost() == self.params.t_cost()
-                    && p.p_cost() == self.params.p_cost()
-            });
-        if same_params { Ok(Verified::Yes) } else { self.hash(password).map(Verified::YesRehashed) }
-    }
-
-    /// Spends the same work as a real verification, for unknown accounts, so
-    /// response time does not reveal whether an account exists.
-    pub fn verify_dummy(&self, password: &Password) {
-        let _ = self.argon2().hash_password(password.expose().as_bytes());
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -345,52 +247,5 @@ mod tests {
             PasswordPolicy { require_special: false, require_digit: false, min_length: 4, ..Default::default() };
         assert_eq!(policy.check(&Password::new("AbcdXy".into()), None), vec![]);
         assert!(!policy.rules().iter().any(|r| matches!(r, PasswordRule::Digit)));
-    }
-
-    fn fast_hasher(m: u32) -> PasswordHasher {
-        PasswordHasher::new(Argon2Config { memory_kib: m, iterations: 1, parallelism: 1 }).unwrap()
-    }
-
-    #[test]
-    fn hashes_verify_and_are_salted() {
-        let hasher = fast_hasher(64);
-        let pw = Password::new("Zq8#wert".into());
-        let a = hasher.hash(&pw).unwrap();
-        let b = hasher.hash(&pw).unwrap();
-        assert!(a.starts_with("$argon2id$v=19$m=64,t=1,p=1$"));
-        assert_ne!(a, b);
-        assert_eq!(hasher.verify(&pw, &a).unwrap(), Verified::Yes);
-        assert_eq!(hasher.verify(&Password::new("zq8#wert".into()), &a).unwrap(), Verified::No);
-        assert_eq!(hasher.verify(&pw, "not a hash").unwrap(), Verified::No);
-    }
-
-    #[test]
-    fn changed_parameters_trigger_a_rehash() {
-        let pw = Password::new("Zq8#wert".into());
-        let old = fast_hasher(64).hash(&pw).unwrap();
-        let newer = fast_hasher(128);
-        match newer.verify(&pw, &old).unwrap() {
-            Verified::YesRehashed(h) => {
-                assert!(h.contains("m=128"));
-                assert_eq!(newer.verify(&pw, &h).unwrap(), Verified::Yes);
-            }
-            other => panic!("expected a rehash, got {other:?}"),
-        }
-    }
-
-    #[test]
-    fn legacy_hashes_verify_once_then_become_argon2id() {
-        let hasher = fast_hasher(64);
-        let pw = Password::new("Legacy-pass1".into());
-        let bcrypt = bcrypt::hash("Legacy-pass1", 4).unwrap();
-        let pbkdf2 = crate::legacy_hash::pbkdf2_sha256_phc("Legacy-pass1", b"saltsaltsalt", 1_000);
-        for legacy in [bcrypt, pbkdf2] {
-            let Verified::YesRehashed(new) = hasher.verify(&pw, &legacy).unwrap() else {
-                panic!("{legacy}: expected an upgrade to Argon2id");
-            };
-            assert!(new.starts_with("$argon2id$"), "{new}");
-            assert_eq!(hasher.verify(&pw, &new).unwrap(), Verified::Yes);
-            assert_eq!(hasher.verify(&Password::new("wrong".into()), &legacy).unwrap(), Verified::No);
-        }
     }
 }
