@@ -15,6 +15,8 @@ use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
 use crate::error::{StoreError, StoreResult};
 
+mod group_commit;
+
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/sqlite");
 const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/postgres");
 
@@ -138,6 +140,8 @@ pub struct Db {
     /// them race for the file lock) avoids `SQLITE_BUSY` on read-then-write
     /// transactions. PostgreSQL needs no such thing.
     sqlite_writer: Arc<Mutex<()>>,
+    /// SQLite only: the thread that commits concurrent writes together.
+    group_commit: Option<group_commit::GroupCommit>,
 }
 
 impl std::fmt::Debug for Db {
@@ -168,7 +172,15 @@ impl Db {
             .connection_timeout(config.acquire_timeout)
             .test_on_check_out(false)
             .build_unchecked(manager);
-        Ok(Self { pool, backend, sqlite_writer: Arc::new(Mutex::new(())) })
+        let sqlite_writer = Arc::new(Mutex::new(()));
+        let group_commit = match backend {
+            Backend::Sqlite => Some(
+                group_commit::GroupCommit::start(pool.clone(), sqlite_writer.clone())
+                    .map_err(|e| StoreError::unavailable(format!("cannot start the database writer: {e}")))?,
+            ),
+            Backend::Postgres => None,
+        };
+        Ok(Self { pool, backend, sqlite_writer, group_commit })
     }
 
     pub fn backend(&self) -> Backend {
@@ -237,12 +249,16 @@ impl Db {
     }
 
     /// Runs `work` in one transaction: all of it is stored, or none of it.
-    /// This is the transaction boundary services use.
+    /// This is the transaction boundary services use. On SQLite, writes
+    /// waiting at the same time share one commit (see [`group_commit`]).
     pub async fn write<T, F>(&self, work: F) -> StoreResult<T>
     where
         T: Send + 'static,
         F: FnOnce(&mut DbConnection) -> StoreResult<T> + Send + 'static,
     {
+        if let Some(group) = &self.group_commit {
+            return group.write(work).await;
+        }
         let db = self.clone();
         tokio::task::spawn_blocking(move || db.write_blocking(work))
             .await
@@ -318,6 +334,12 @@ impl Db {
     /// Whether the database answers now (for `/readyz`).
     pub async fn ping(&self) -> StoreResult<()> {
         self.read(|c| diesel::sql_query("SELECT 1").execute(c).map(|_| ()).map_err(StoreError::from)).await
+    }
+
+    /// SQLite: how many commits the group commit has made and how many
+    /// writes they held, for metrics; `None` on PostgreSQL.
+    pub fn write_batches(&self) -> Option<(u64, u64)> {
+        self.group_commit.as_ref().map(group_commit::GroupCommit::counts)
     }
 
     /// Connections in use and the pool size, for metrics.

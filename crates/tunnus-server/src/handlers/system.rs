@@ -63,6 +63,10 @@ async fn metrics(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRes
     let (in_use, size) = state.db.pool_state();
     metrics::gauge!("tunnus_db_pool_connections_in_use").set(f64::from(in_use));
     metrics::gauge!("tunnus_db_pool_size").set(f64::from(size));
+    if let Some((commits, writes)) = state.db.write_batches() {
+        metrics::counter!("tunnus_db_sqlite_commits_total").absolute(commits);
+        metrics::counter!("tunnus_db_sqlite_writes_total").absolute(writes);
+    }
     if let Ok(pending) = state.db.read(outbox::pending_count).await {
         metrics::gauge!("tunnus_outbox_pending").set(pending as f64);
     }
