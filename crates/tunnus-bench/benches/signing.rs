@@ -180,6 +180,28 @@ fn josekit_direct(c: &mut Criterion) {
     }
     sign.finish();
 
+    // As `keyring_sign_id_token_2_threads`, through josekit's OpenSSL signers.
+    let mut parallel = group_settings(c, "josekit_sign_id_token_2_threads");
+    for (alg, (signer, _)) in &pairs {
+        parallel.bench_function(alg.as_str(), |b| {
+            b.iter_custom(|iters| {
+                let started = std::time::Instant::now();
+                std::thread::scope(|s| {
+                    for share in [iters / 2, iters - iters / 2] {
+                        let (signer, payload, header) = (signer.as_ref(), &payload, &header);
+                        s.spawn(move || {
+                            for _ in 0..share {
+                                black_box(josekit::jwt::encode_with_signer(payload, header, signer).expect("sign"));
+                            }
+                        });
+                    }
+                });
+                started.elapsed()
+            });
+        });
+    }
+    parallel.finish();
+
     let mut verify = group_settings(c, "josekit_verify_id_token");
     for (alg, (signer, verifier)) in &pairs {
         let token = josekit::jwt::encode_with_signer(&payload, &header, signer.as_ref()).expect("sign");

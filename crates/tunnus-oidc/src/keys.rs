@@ -15,7 +15,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use josekit::jwe::{Dir, JweHeader};
 use josekit::jwk::Jwk;
 use josekit::jwk::alg::ed::EdCurve;
-use josekit::jws::{ES256, EdDSA, JwsHeader, JwsVerifier, RS256};
+use josekit::jws::{ES256, EdDSA, JwsHeader, JwsSigner, JwsVerifier, RS256};
 use josekit::jwt::JwtPayload;
 use sha2::{Digest, Sha256, Sha512};
 use time::OffsetDateTime;
@@ -24,7 +24,7 @@ use tunnus_store::signing_keys::{self, StoredKey};
 use tunnus_store::{Db, DbConnection, StoreError, StoreResult};
 
 use crate::error::{OAuthError, OAuthResult};
-use crate::signing::RingSigner;
+use crate::signing::signer_for;
 use crate::verified::{self, VerifiedTokens};
 
 const NEXT: &str = "next";
@@ -121,7 +121,7 @@ pub fn rotate(
 
 struct Loaded {
     /// The signer of the active key per algorithm: (kid, signer).
-    signers: HashMap<SigningAlg, (String, RingSigner)>,
+    signers: HashMap<SigningAlg, (String, Box<dyn JwsSigner>)>,
     /// A verifier for every published key, by kid.
     verifiers: HashMap<String, Box<dyn JwsVerifier>>,
     /// The JWK Set as served, serialised once per (re)load.
@@ -165,8 +165,8 @@ fn load(keys: &[StoredKey], secret: &[u8]) -> StoreResult<Loaded> {
             let (bytes, _) = josekit::jwe::deserialize_compact(&k.private_jwe, &decrypter)
                 .map_err(|e| StoreError::corrupt(format!("cannot decrypt key {} (wrong secret_key?): {e}", k.kid)))?;
             let private = Jwk::from_bytes(&bytes).map_err(jose)?;
-            let signer = RingSigner::from_jwks(alg, &private, &public)
-                .map_err(|e| StoreError::corrupt(format!("key {}: {e}", k.kid)))?;
+            let signer =
+                signer_for(alg, &private, &public).map_err(|e| StoreError::corrupt(format!("key {}: {e}", k.kid)))?;
             signers.insert(alg, (k.kid.clone(), signer));
         }
     }
@@ -217,7 +217,7 @@ impl KeyRing {
         let mut header = JwsHeader::new();
         header.set_token_type(typ);
         header.set_key_id(kid);
-        josekit::jwt::encode_with_signer(payload, &header, signer)
+        josekit::jwt::encode_with_signer(payload, &header, signer.as_ref())
             .map_err(|e| OAuthError::server(format!("signing: {e}")))
     }
 

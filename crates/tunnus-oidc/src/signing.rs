@@ -1,14 +1,18 @@
-//! The private-key half of token signing, done with `ring`.
+//! The private-key half of token signing: `ring` for ECDSA and Ed25519,
+//! OpenSSL for RSA, whichever is faster.
 //!
 //! josekit stays the JOSE layer (headers, compact serialisation, JWKs,
-//! verification); only the signature itself is computed here. josekit signs
-//! through OpenSSL 3's EVP interface, which fetches the algorithm
-//! implementations on every call: on two cores, two threads signing ES256
-//! at once got 1.2× one thread's rate, where `ring` gets 1.6–2×, and
-//! `ring`'s ECDSA is faster per call too (figures in docs/performance.md,
-//! "2026-12-03 (evening): signatures with ring"). The keys come from the
-//! stored private and public JWKs, member by member, so nothing is
-//! re-encoded on the way.
+//! verification). For ES256 and EdDSA the signature itself is computed
+//! with `ring`: josekit signs through OpenSSL 3's EVP interface, which
+//! fetches the algorithm implementations on every call, so two threads
+//! signing ES256 at once got 1.2× one thread's rate where `ring` gets
+//! 1.6–2×, and `ring`'s ECDSA is faster per call too. For RS256 OpenSSL is
+//! kept: on processors with AVX-512 it signs RSA-2048 1.6–1.8× as fast as
+//! `ring` (3,661 against 2,075 /s on one core, 6,478 against 3,947 /s on
+//! two), and where the processor lacks it `ring` was only about 15% faster.
+//! Figures in docs/performance.md ("2026-12-03 (evening)" and
+//! "2026-12-04"). The keys come from the stored private and public JWKs,
+//! member by member, so nothing is re-encoded on the way.
 
 use std::sync::Arc;
 
@@ -18,14 +22,28 @@ use josekit::JoseError;
 use josekit::jwk::Jwk;
 use josekit::jws::{ES256, EdDSA, JwsAlgorithm, JwsSigner, RS256};
 use ring::rand::SystemRandom;
-use ring::rsa::{KeyPairComponents, PublicKeyComponents};
-use ring::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, Ed25519KeyPair, RSA_PKCS1_SHA256, RsaKeyPair};
+use ring::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, Ed25519KeyPair};
 use tunnus_core::client::SigningAlg;
 
 enum Key {
     Ecdsa(EcdsaKeyPair),
-    Rsa(RsaKeyPair),
     Ed25519(Ed25519KeyPair),
+}
+
+/// The signer of the key of `alg` given as its private and public JWKs:
+/// OpenSSL (josekit's own signer) for RS256, [`RingSigner`] otherwise.
+/// `Err` says what is wrong with the key.
+pub fn signer_for(alg: SigningAlg, private: &Jwk, public: &Jwk) -> Result<Box<dyn JwsSigner>, String> {
+    match alg {
+        SigningAlg::RS256 => {
+            if private.parameter("n") != public.parameter("n") || private.parameter("e") != public.parameter("e") {
+                return Err("the RSA private key does not belong to the public key".to_owned());
+            }
+            let signer = RS256.signer_from_jwk(private).map_err(|e| format!("RSA key: {e}"))?;
+            Ok(Box::new(signer))
+        }
+        SigningAlg::ES256 | SigningAlg::EdDSA => Ok(Box::new(RingSigner::from_jwks(alg, private, public)?)),
+    }
 }
 
 /// Signs JWS signing input with one private key; plugs into josekit as a
@@ -55,8 +73,7 @@ fn member(private: &Jwk, public: &Jwk, name: &str) -> Result<Vec<u8>, String> {
 }
 
 impl RingSigner {
-    /// The signer of a key of `alg` (RSA with its CRT members, P-256 or
-    /// Ed25519) given as its private and public JWKs; `ring` checks that the
+    /// The signer of a P-256 or Ed25519 key given as its private and public JWKs; `ring` checks that the
     /// two belong together. `Err` says what is wrong with the key.
     pub fn from_jwks(alg: SigningAlg, private: &Jwk, public: &Jwk) -> Result<Self, String> {
         let m = |name: &str| member(private, public, name);
@@ -74,20 +91,7 @@ impl RingSigner {
                 .map_err(|e| format!("P-256 key: {e}"))?;
                 Key::Ecdsa(pair)
             }
-            SigningAlg::RS256 => {
-                let (n, e, d, p, q, dp, dq, qi) =
-                    (m("n")?, m("e")?, m("d")?, m("p")?, m("q")?, m("dp")?, m("dq")?, m("qi")?);
-                let components = KeyPairComponents {
-                    public_key: PublicKeyComponents { n: &n[..], e: &e[..] },
-                    d: &d[..],
-                    p: &p[..],
-                    q: &q[..],
-                    dP: &dp[..],
-                    dQ: &dq[..],
-                    qInv: &qi[..],
-                };
-                Key::Rsa(RsaKeyPair::from_components(&components).map_err(|e| format!("RSA key: {e}"))?)
-            }
+            SigningAlg::RS256 => return Err("RSA keys are signed through OpenSSL (`signer_for`)".to_owned()),
             SigningAlg::EdDSA => {
                 let pair = Ed25519KeyPair::from_seed_and_public_key(&m("d")?, &m("x")?)
                     .map_err(|e| format!("Ed25519 key: {e}"))?;
@@ -113,7 +117,6 @@ impl JwsSigner for RingSigner {
 
     fn signature_len(&self) -> usize {
         match &*self.key {
-            Key::Rsa(k) => k.public().modulus_len(),
             Key::Ecdsa(_) | Key::Ed25519(_) => 64,
         }
     }
@@ -125,11 +128,6 @@ impl JwsSigner for RingSigner {
         match &*self.key {
             // FIXED: r || s, 32 bytes each, as JWS wants (RFC 7518 §3.4).
             Key::Ecdsa(k) => Ok(k.sign(&self.rng, message).map_err(failed)?.as_ref().to_vec()),
-            Key::Rsa(k) => {
-                let mut signature = vec![0; k.public().modulus_len()];
-                k.sign(&RSA_PKCS1_SHA256, &self.rng, message, &mut signature).map_err(failed)?;
-                Ok(signature)
-            }
             Key::Ed25519(k) => Ok(k.sign(message).as_ref().to_vec()),
         }
     }
@@ -174,16 +172,16 @@ mod tests {
     }
 
     #[test]
-    fn what_ring_signs_josekit_verifies() {
+    fn what_we_sign_josekit_verifies() {
         for alg in SigningAlg::ALL {
             let (private, public, verifier) = pair(alg);
-            let signer = RingSigner::from_jwks(alg, &private, &public).unwrap();
+            let signer = signer_for(alg, &private, &public).unwrap();
             assert_eq!(signer.algorithm().name(), alg.as_str());
             let mut payload = JwtPayload::new();
             payload.set_subject("0196a5c2-7b1e-7c3a-9f44-2d1e8b6a0c11");
             let mut header = JwsHeader::new();
             header.set_token_type("JWT");
-            let token = josekit::jwt::encode_with_signer(&payload, &header, &signer).unwrap();
+            let token = josekit::jwt::encode_with_signer(&payload, &header, signer.as_ref()).unwrap();
             let (back, _) = josekit::jwt::decode_with_verifier(&token, verifier.as_ref()).unwrap();
             assert_eq!(back.subject(), payload.subject(), "{}", alg.as_str());
             assert_eq!(signer.sign(b"x").unwrap().len(), signer.signature_len());
@@ -200,7 +198,14 @@ mod tests {
     fn a_key_of_another_algorithm_or_with_members_missing_is_refused() {
         let (es_private, es_public, _) = pair(SigningAlg::ES256);
         let (ed_private, ed_public, _) = pair(SigningAlg::EdDSA);
-        assert!(RingSigner::from_jwks(SigningAlg::RS256, &es_private, &es_public).is_err());
+        assert!(signer_for(SigningAlg::RS256, &es_private, &es_public).is_err());
+        // RSA is OpenSSL's: ring refuses it even with a good key.
+        let (rs_private, rs_public, _) = pair(SigningAlg::RS256);
+        assert!(RingSigner::from_jwks(SigningAlg::RS256, &rs_private, &rs_public).is_err());
+        let (_, other_rs_public, _) = pair(SigningAlg::RS256);
+        let e = signer_for(SigningAlg::RS256, &rs_private, &other_rs_public).unwrap_err();
+        assert!(e.contains("does not belong"), "{e}");
+        assert!(signer_for(SigningAlg::RS256, &rs_public, &rs_public).is_err(), "a public key cannot sign");
         assert!(RingSigner::from_jwks(SigningAlg::EdDSA, &es_private, &es_public).is_err());
         assert!(RingSigner::from_jwks(SigningAlg::ES256, &ed_private, &ed_public).is_err());
         let mut no_d = es_private.clone();
