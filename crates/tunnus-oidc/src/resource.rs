@@ -46,14 +46,14 @@ impl Provider {
             return Err(OAuthError::invalid_token("the access token has expired"));
         }
         let at = AccessToken { payload };
-        if let Some(gid) = at.claim_str("gid")
-            && self.ephemeral.get(&revoked_family_key(gid)).await?.is_some()
-        {
-            return Err(OAuthError::invalid_token("the access token was revoked"));
-        }
-        if let Some(jti) = at.payload.jwt_id()
-            && self.ephemeral.get(&revoked_jti_key(jti)).await?.is_some()
-        {
+        // Revoked with its grant (family) or on its own (jti): both markers
+        // in one round trip to the short-lived store.
+        let markers: Vec<String> =
+            [at.claim_str("gid").map(revoked_family_key), at.payload.jwt_id().map(revoked_jti_key)]
+                .into_iter()
+                .flatten()
+                .collect();
+        if self.ephemeral.any_exists(&markers).await? {
             return Err(OAuthError::invalid_token("the access token was revoked"));
         }
         Ok(at)

@@ -205,6 +205,12 @@ impl EmbeddedStore {
         }))
     }
 
+    pub fn any_exists(&self, keys: &[String]) -> bool {
+        let now = self.clock.now();
+        let map = self.lock();
+        keys.iter().any(|k| map.get(k.as_str()).is_some_and(|e| e.expires_at > now))
+    }
+
     pub async fn take(&self, key: &str) -> StoreResult<Option<String>> {
         let now = self.clock.now();
         let taken = {

@@ -41,6 +41,18 @@ impl Ephemeral {
         }
     }
 
+    /// Whether any of `keys` holds a live entry: several checks in one round
+    /// trip (an access token's revocation markers, on every API call).
+    pub async fn any_exists(&self, keys: &[String]) -> StoreResult<bool> {
+        if keys.is_empty() {
+            return Ok(false);
+        }
+        match self {
+            Self::Embedded(s) => Ok(s.any_exists(keys)),
+            Self::Redis(s) => s.any_exists(keys).await,
+        }
+    }
+
     /// Reads and removes in one step: of many concurrent callers, one gets the value.
     pub async fn take(&self, key: &str) -> StoreResult<Option<String>> {
         match self {

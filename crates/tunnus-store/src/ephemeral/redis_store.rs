@@ -67,6 +67,14 @@ impl RedisStore {
         self.run(c.get(self.key(key))).await
     }
 
+    pub async fn any_exists(&self, keys: &[String]) -> StoreResult<bool> {
+        let mut c = self.conn.clone();
+        let keys: Vec<String> = keys.iter().map(|k| self.key(k)).collect();
+        // EXISTS counts the keys that exist (expired ones do not).
+        let found: u64 = self.run(c.exists(keys)).await?;
+        Ok(found > 0)
+    }
+
     pub async fn take(&self, key: &str) -> StoreResult<Option<String>> {
         let mut c = self.conn.clone();
         self.run(c.get_del(self.key(key))).await

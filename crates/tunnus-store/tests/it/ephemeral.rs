@@ -36,6 +36,16 @@ pub async fn contract(store: Ephemeral) {
     assert_eq!(store.count("n").await.unwrap(), 2);
     assert_eq!(store.count("never").await.unwrap(), 0);
 
+    // Several keys checked at once: none, one, and one that was taken.
+    let keys = |names: &[&str]| names.iter().map(|n| (*n).to_owned()).collect::<Vec<_>>();
+    assert!(!store.any_exists(&[]).await.unwrap());
+    assert!(!store.any_exists(&keys(&["absent-1", "absent-2"])).await.unwrap());
+    store.put("present", "1", Duration::from_secs(60)).await.unwrap();
+    assert!(store.any_exists(&keys(&["absent-1", "present"])).await.unwrap());
+    assert!(store.any_exists(&keys(&["present"])).await.unwrap());
+    store.take("present").await.unwrap();
+    assert!(!store.any_exists(&keys(&["absent-1", "present"])).await.unwrap());
+
     store.set_add("s", "x", Duration::from_secs(60)).await.unwrap();
     store.set_add("s", "y", Duration::from_secs(60)).await.unwrap();
     let mut members = store.set_members("s").await.unwrap();
@@ -73,6 +83,8 @@ async fn embedded_entries_expire_with_the_clock_and_survive_a_restart() {
     assert_eq!(store.incr("counter", Duration::from_secs(600)).unwrap(), 1);
     clock.advance(time::Duration::seconds(6));
     assert_eq!(store.get("short").unwrap(), None);
+    assert!(!store.any_exists(&["short".to_owned()]), "an expired entry does not exist");
+    assert!(store.any_exists(&["short".to_owned(), "session".to_owned()]));
 
     // A new process over the same database sees what was written, minus
     // counters, once the first has written its changes (as a clean stop does).
