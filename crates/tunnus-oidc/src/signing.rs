@@ -50,7 +50,6 @@ pub fn signer_for(alg: SigningAlg, private: &Jwk, public: &Jwk) -> Result<Box<dy
 /// [`JwsSigner`]. The key id goes into the header, set by the caller.
 #[derive(Clone)]
 pub struct RingSigner {
-    alg: SigningAlg,
     key: Arc<Key>,
     rng: SystemRandom,
 }
@@ -58,7 +57,7 @@ pub struct RingSigner {
 impl std::fmt::Debug for RingSigner {
     // Never the key material.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RingSigner").field("alg", &self.alg.as_str()).finish_non_exhaustive()
+        f.debug_struct("RingSigner").field("alg", &self.algorithm().name()).finish_non_exhaustive()
     }
 }
 
@@ -73,8 +72,9 @@ fn member(private: &Jwk, public: &Jwk, name: &str) -> Result<Vec<u8>, String> {
 }
 
 impl RingSigner {
-    /// The signer of a P-256 or Ed25519 key given as its private and public JWKs; `ring` checks that the
-    /// two belong together. `Err` says what is wrong with the key.
+    /// The signer of a P-256 or Ed25519 key given as its private and public
+    /// JWKs; `ring` checks that the two belong together. `Err` says what is
+    /// wrong with the key.
     pub fn from_jwks(alg: SigningAlg, private: &Jwk, public: &Jwk) -> Result<Self, String> {
         let m = |name: &str| member(private, public, name);
         let key = match alg {
@@ -98,16 +98,15 @@ impl RingSigner {
                 Key::Ed25519(pair)
             }
         };
-        Ok(Self { alg, key: Arc::new(key), rng: SystemRandom::new() })
+        Ok(Self { key: Arc::new(key), rng: SystemRandom::new() })
     }
 }
 
 impl JwsSigner for RingSigner {
     fn algorithm(&self) -> &dyn JwsAlgorithm {
-        match self.alg {
-            SigningAlg::RS256 => &RS256,
-            SigningAlg::ES256 => &ES256,
-            SigningAlg::EdDSA => &EdDSA,
+        match &*self.key {
+            Key::Ecdsa(_) => &ES256,
+            Key::Ed25519(_) => &EdDSA,
         }
     }
 
@@ -116,9 +115,8 @@ impl JwsSigner for RingSigner {
     }
 
     fn signature_len(&self) -> usize {
-        match &*self.key {
-            Key::Ecdsa(_) | Key::Ed25519(_) => 64,
-        }
+        // P-256 r‖s and Ed25519 signatures alike.
+        64
     }
 
     fn sign(&self, message: &[u8]) -> Result<Vec<u8>, JoseError> {

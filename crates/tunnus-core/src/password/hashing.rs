@@ -113,13 +113,13 @@ impl HasherWithMemory {
         &mut self,
         algorithm: Algorithm,
         version: Version,
-        params: Params,
+        params: &Params,
         password: &[u8],
         salt: &[u8],
         out: &mut [u8],
     ) -> Result<(), argon2::Error> {
         let count = params.block_count();
-        let argon2 = Argon2::new(algorithm, version, params);
+        let argon2 = Argon2::new(algorithm, version, params.clone());
         if count > self.hasher.params.block_count() {
             return argon2.hash_password_into(password, salt, out);
         }
@@ -135,15 +135,8 @@ impl HasherWithMemory {
         let salt = argon2::password_hash::try_generate_salt().map_err(|e| failed(e.to_string()))?;
         let params = self.hasher.params.clone();
         let mut out = [0u8; Params::DEFAULT_OUTPUT_LEN];
-        self.compute(
-            Algorithm::Argon2id,
-            Version::V0x13,
-            params.clone(),
-            password.expose().as_bytes(),
-            &salt,
-            &mut out,
-        )
-        .map_err(|e| failed(e.to_string()))?;
+        self.compute(Algorithm::Argon2id, Version::V0x13, &params, password.expose().as_bytes(), &salt, &mut out)
+            .map_err(|e| failed(e.to_string()))?;
         let phc = PasswordHash {
             algorithm: Algorithm::Argon2id.ident(),
             version: Some(Version::V0x13.into()),
@@ -161,11 +154,10 @@ impl HasherWithMemory {
         if let Some(correct) = crate::legacy_hash::verify(password.expose(), stored) {
             return if correct { self.hash(password).map(Verified::YesRehashed) } else { Ok(Verified::No) };
         }
-        let Some(stored_params) = self.check_stored(password, stored) else {
+        let Some((algorithm, version, params)) = self.check_stored(password, stored) else {
             return Ok(Verified::No);
         };
         let current = &self.hasher.params;
-        let (algorithm, version, params) = stored_params;
         let same_params = algorithm == Algorithm::Argon2id
             && version == Version::V0x13
             && params.m_cost() == current.m_cost()
@@ -183,7 +175,7 @@ impl HasherWithMemory {
         let params = Params::try_from(&parsed).ok()?;
         let (salt, expected) = (parsed.salt?, parsed.hash?);
         let mut out = vec![0u8; expected.len()];
-        self.compute(algorithm, version, params.clone(), password.expose().as_bytes(), salt.as_ref(), &mut out).ok()?;
+        self.compute(algorithm, version, &params, password.expose().as_bytes(), salt.as_ref(), &mut out).ok()?;
         // `Output`'s equality is constant-time.
         (Output::new(&out).ok()? == expected).then_some((algorithm, version, params))
     }
