@@ -63,6 +63,24 @@ fn group_settings<'a>(
     group
 }
 
+/// `iters` calls of `sign`, split between two threads running at once;
+/// the time from the first call to the last (threads are spawned once per
+/// sample, which costs microseconds here).
+fn on_two_threads<T>(iters: u64, sign: impl Fn() -> T + Sync) -> std::time::Duration {
+    let started = std::time::Instant::now();
+    std::thread::scope(|s| {
+        for share in [iters / 2, iters - iters / 2] {
+            let sign = &sign;
+            s.spawn(move || {
+                for _ in 0..share {
+                    black_box(sign());
+                }
+            });
+        }
+    });
+    started.elapsed()
+}
+
 fn keyring(c: &mut Criterion) {
     let database = TestDatabase::sqlite();
     let db = database.migrated();
@@ -88,20 +106,7 @@ fn keyring(c: &mut Criterion) {
     let mut parallel = group_settings(c, "keyring_sign_id_token_2_threads");
     for alg in SigningAlg::ALL {
         parallel.bench_function(alg.as_str(), |b| {
-            b.iter_custom(|iters| {
-                let started = std::time::Instant::now();
-                std::thread::scope(|s| {
-                    for share in [iters / 2, iters - iters / 2] {
-                        let (ring, payload) = (&ring, &payload);
-                        s.spawn(move || {
-                            for _ in 0..share {
-                                black_box(ring.sign(alg, "JWT", payload).expect("sign"));
-                            }
-                        });
-                    }
-                });
-                started.elapsed()
-            });
+            b.iter_custom(|iters| on_two_threads(iters, || ring.sign(alg, "JWT", &payload).expect("sign")));
         });
     }
     parallel.finish();
@@ -185,18 +190,9 @@ fn josekit_direct(c: &mut Criterion) {
     for (alg, (signer, _)) in &pairs {
         parallel.bench_function(alg.as_str(), |b| {
             b.iter_custom(|iters| {
-                let started = std::time::Instant::now();
-                std::thread::scope(|s| {
-                    for share in [iters / 2, iters - iters / 2] {
-                        let (signer, payload, header) = (signer.as_ref(), &payload, &header);
-                        s.spawn(move || {
-                            for _ in 0..share {
-                                black_box(josekit::jwt::encode_with_signer(payload, header, signer).expect("sign"));
-                            }
-                        });
-                    }
-                });
-                started.elapsed()
+                on_two_threads(iters, || {
+                    josekit::jwt::encode_with_signer(&payload, &header, signer.as_ref()).expect("sign")
+                })
             });
         });
     }
