@@ -20,6 +20,18 @@ mod group_commit;
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/sqlite");
 const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/postgres");
 
+/// SQLite checkpoints the write-ahead log — copies its pages into the
+/// database file and waits for two `fsync`s — inside the commit that takes
+/// the log past this many pages, and every write queued behind the one
+/// writer waits for it. SQLite's default is 1,000 pages (4 MB), reached
+/// every few hundred milliseconds under a load of token requests; at 8,192
+/// (32 MB) the checkpoints are an eighth as frequent, and a page changed by
+/// many commits meanwhile is copied once (docs/performance.md, 2026-12-05).
+const SQLITE_CHECKPOINT_PAGES: u32 = 8192;
+/// After a checkpoint the log file is cut back to this size instead of
+/// keeping the size it grew to.
+const SQLITE_WAL_KEPT_BYTES: u64 = 64 * 1024 * 1024;
+
 /// A connection to either backend; every query in this crate is written once against it.
 #[derive(diesel::MultiConnection)]
 pub enum DbConnection {
@@ -120,8 +132,15 @@ impl Manager {
             Backend::Sqlite => {
                 let path = self.url.strip_prefix("sqlite://").unwrap_or(&self.url);
                 let mut conn = SqliteConnection::establish(path).map_err(r2d2::Error::ConnectionError)?;
+                // temp_store = MEMORY keeps the statement journal of each
+                // savepoint (every write of a group commit has one) in memory;
+                // otherwise SQLite creates, writes and deletes a temporary file
+                // in /var/tmp for it.
                 conn.batch_execute(&format!(
-                    "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = {};",
+                    "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; \
+                     PRAGMA busy_timeout = {}; PRAGMA temp_store = MEMORY; \
+                     PRAGMA wal_autocheckpoint = {SQLITE_CHECKPOINT_PAGES}; \
+                     PRAGMA journal_size_limit = {SQLITE_WAL_KEPT_BYTES};",
                     self.statement_timeout_ms
                 ))
                 .map_err(r2d2::Error::QueryError)?;
@@ -346,5 +365,49 @@ impl Db {
     pub fn pool_state(&self) -> (u32, u32) {
         let s = self.pool.state();
         (s.connections - s.idle_connections, self.pool.max_size())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use diesel::RunQueryDsl;
+    use diesel::sql_types::BigInt;
+
+    use crate::testing::TestDatabase;
+
+    // `PRAGMA x` answers in a column named x.
+    #[derive(diesel::QueryableByName)]
+    struct WalAutocheckpoint {
+        #[diesel(sql_type = BigInt)]
+        wal_autocheckpoint: i64,
+    }
+    #[derive(diesel::QueryableByName)]
+    struct TempStore {
+        #[diesel(sql_type = BigInt)]
+        temp_store: i64,
+    }
+    #[derive(diesel::QueryableByName)]
+    struct JournalSizeLimit {
+        #[diesel(sql_type = BigInt)]
+        journal_size_limit: i64,
+    }
+
+    fn settings(c: &mut super::DbConnection) -> crate::StoreResult<(i64, i64, i64)> {
+        Ok((
+            diesel::sql_query("PRAGMA wal_autocheckpoint").get_result::<WalAutocheckpoint>(c)?.wal_autocheckpoint,
+            diesel::sql_query("PRAGMA temp_store").get_result::<TempStore>(c)?.temp_store,
+            diesel::sql_query("PRAGMA journal_size_limit").get_result::<JournalSizeLimit>(c)?.journal_size_limit,
+        ))
+    }
+
+    #[tokio::test]
+    async fn sqlite_connections_checkpoint_rarely_and_keep_statement_journals_in_memory() {
+        let t = TestDatabase::sqlite();
+        let db = t.migrated();
+        // temp_store 2 is MEMORY.
+        let expected = (i64::from(super::SQLITE_CHECKPOINT_PAGES), 2, 64 * 1024 * 1024);
+        // A pooled connection and the group commit's: both opened by the same code.
+        assert_eq!(db.read(settings).await.unwrap(), expected);
+        assert_eq!(db.write(settings).await.unwrap(), expected);
     }
 }
