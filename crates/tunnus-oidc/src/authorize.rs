@@ -7,11 +7,13 @@
 //! shown on a page. Later errors go back to the client.
 
 use serde::{Deserialize, Serialize};
+use tunnus_core::access::AccessRights;
 use tunnus_core::client::{Client, ClientId, GrantType};
 use tunnus_core::scope::{OFFLINE_ACCESS, OPENID, ScopeError, Scopes};
 use tunnus_core::{SecretToken, TokenHash, User, UserStatus};
 use tunnus_store::consents;
 
+use crate::claims::TokenSubject;
 use crate::error::{ErrorCode, OAuthError, OAuthResult};
 use crate::params::Params;
 use crate::provider::{Authenticated, Provider};
@@ -100,7 +102,8 @@ pub enum Decision {
 pub struct CodeGrant {
     pub client_id: String,
     pub redirect_uri: String,
-    pub user_id: String,
+    /// The person and their rights as the authorization found them.
+    pub subject: TokenSubject,
     pub scopes: String,
     pub nonce: Option<String>,
     pub code_challenge: Option<String>,
@@ -269,11 +272,12 @@ impl Provider {
     }
 
     /// What `req` needs now, given the SSO session (if any) with its person
-    /// as just read, and whether the person authenticated for this very request.
+    /// and their access rights as just read, and whether the person
+    /// authenticated for this very request.
     pub async fn decide(
         &self,
         req: &AuthorizationRequest,
-        session: Option<(&Authenticated, &User)>,
+        session: Option<(&Authenticated, &User, &AccessRights)>,
         fresh_login: bool,
         consent_given: bool,
     ) -> Result<Decision, AuthorizeError> {
@@ -281,7 +285,7 @@ impl Provider {
         let now = self.clock.now();
         let needs_login = match session {
             None => true,
-            Some((s, _)) => {
+            Some((s, _, _)) => {
                 let too_old = req.max_age.is_some_and(|max| (now - s.auth_time).whole_seconds() > max);
                 too_old || ((req.prompt.login || req.prompt.select_account) && !fresh_login)
             }
@@ -293,7 +297,7 @@ impl Provider {
                 Ok(Decision::Login)
             };
         }
-        let Some((session, user)) = session else { return Ok(Decision::Login) };
+        let Some((session, user, rights)) = session else { return Ok(Decision::Login) };
         let Some(user) = Some(user).filter(|u| u.status == UserStatus::Active) else {
             return if req.prompt.none {
                 Err(req.error(ErrorCode::LoginRequired, "the person is not signed in", issuer))
@@ -316,8 +320,6 @@ impl Provider {
         }
         // Access rights are evaluated now, at every authorization, silent SSO included.
         if let Some(required) = &req.client.required_entitlement {
-            let rights =
-                self.access_rights(session.user_id.as_str()).await.map_err(|e| AuthorizeError::Page(e.into()))?;
             if !rights.has(required) {
                 if req.prompt.none {
                     return Err(req.error(
@@ -326,7 +328,7 @@ impl Provider {
                         issuer,
                     ));
                 }
-                let granters = self.access_granters(&rights).await.map_err(|e| AuthorizeError::Page(e.into()))?;
+                let granters = self.access_granters(rights).await.map_err(|e| AuthorizeError::Page(e.into()))?;
                 return Ok(Decision::AccessDenied { entitlement: required.clone(), granters });
             }
         }
@@ -384,11 +386,14 @@ impl Provider {
         )
     }
 
-    /// Issues a one-time code for `req` on behalf of `session`.
+    /// Issues a one-time code for `req` on behalf of `session`, whose person
+    /// and rights were read for this decision.
     pub async fn issue_code(
         &self,
         req: &AuthorizationRequest,
         session: &Authenticated,
+        user: &User,
+        rights: &AccessRights,
     ) -> OAuthResult<AuthorizationResponse> {
         let code = SecretToken::generate(&mut rand::rng());
         let mut scopes = req.scopes.clone();
@@ -398,7 +403,7 @@ impl Provider {
         let grant = CodeGrant {
             client_id: req.client.id.to_string(),
             redirect_uri: req.redirect_uri.clone(),
-            user_id: session.user_id.to_string(),
+            subject: self.subject(&req.client, user, rights, &scopes)?,
             scopes: scopes.to_param(),
             nonce: req.nonce.clone(),
             code_challenge: req.code_challenge.clone(),

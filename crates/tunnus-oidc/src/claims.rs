@@ -1,9 +1,32 @@
 //! Which claims about a person a set of scopes releases (OIDC Core §5.4).
 
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 use tunnus_core::User;
 use tunnus_core::access::AccessRights;
 use tunnus_core::scope::{EMAIL, ENTITLEMENTS, ORGANIZATION, PROFILE, Scopes};
+
+/// Whom a grant's tokens are for and what they say of them, evaluated at
+/// one moment: at the authorization for a code (which carries it to the
+/// token endpoint), at the exchange itself for a refresh or a device code.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TokenSubject {
+    pub user_id: String,
+    /// The person's claims the scopes release, `sub` included: ID token only.
+    pub person: Map<String, Value>,
+    /// Their access rights as the scopes release them: both tokens.
+    pub rights: Map<String, Value>,
+}
+
+impl TokenSubject {
+    pub fn new(user: &User, rights: &AccessRights, scopes: &Scopes) -> Self {
+        Self {
+            user_id: user.id.to_string(),
+            person: user_claims(user, scopes),
+            rights: access_claims(rights, scopes),
+        }
+    }
+}
 
 /// Claims for `scopes`, for the ID token and userinfo. `sub` is always there.
 pub fn user_claims(user: &User, scopes: &Scopes) -> Map<String, Value> {

@@ -182,7 +182,8 @@ impl Provider {
                 };
                 let family = uuid::Uuid::now_v7().to_string();
                 let refresh = client.allows(GrantType::RefreshToken);
-                self.mint(client, &user, &rights, &scopes, &auth, None, &family, refresh.then_some(None)).await
+                let subject = self.subject(client, &user, &rights, &scopes)?;
+                self.mint(client, &subject, &scopes, &auth, None, &family, refresh.then_some(None)).await
             }
         }
     }

@@ -16,7 +16,7 @@ use tunnus_core::{SecretToken, User, UserId};
 use tunnus_store::refresh_tokens::{self, RefreshRecord};
 
 use crate::authorize::{CodeGrant, code_key, pkce_syntax_ok, used_code_key};
-use crate::claims::{access_claims, user_claims};
+use crate::claims::TokenSubject;
 use crate::error::{ErrorCode, OAuthError, OAuthResult};
 use crate::keys::half_hash;
 use crate::params::Params;
@@ -131,7 +131,13 @@ impl Provider {
             (None, Some(_)) => return Err(OAuthError::invalid_grant("the authorization request did not use PKCE")),
             (None, None) => {}
         }
-        let (user, rights) = self.active_user(&grant.user_id).await?;
+        // The code carries the person and their rights as the authorization
+        // found them a moment ago, so the exchange reads no database. What
+        // may end an authorization in between — a sign-out, signing out
+        // everywhere, deleting the account — ends its SSO session.
+        if !self.session_alive(&grant.sid).await? {
+            return Err(OAuthError::invalid_grant("the sign-in session has ended"));
+        }
         let scopes = Scopes::parse(&grant.scopes).unwrap_or_default();
         let auth = AuthContext {
             auth_time: OffsetDateTime::from_unix_timestamp(grant.auth_time).unwrap_or(OffsetDateTime::UNIX_EPOCH),
@@ -140,7 +146,7 @@ impl Provider {
         };
         let refresh = client.allows(GrantType::RefreshToken);
         let nonce = grant.nonce.as_deref();
-        self.mint(client, &user, &rights, &scopes, &auth, nonce, &family, refresh.then_some(None)).await
+        self.mint(client, &grant.subject, &scopes, &auth, nonce, &family, refresh.then_some(None)).await
     }
 
     async fn refresh(&self, client: &Client, params: &Params) -> OAuthResult<TokenResponse> {
@@ -203,7 +209,8 @@ impl Provider {
             sid: record.sid.clone(),
         };
         let family = record.family_id.clone();
-        self.mint(client, &user, &rights, &scopes, &auth, None, &family, Some(Some((hash, record)))).await
+        let subject = self.subject(client, &user, &rights, &scopes)?;
+        self.mint(client, &subject, &scopes, &auth, None, &family, Some(Some((hash, record)))).await
     }
 
     async fn client_credentials(&self, client: &Client, params: &Params) -> OAuthResult<TokenResponse> {
@@ -243,6 +250,29 @@ impl Provider {
         })
     }
 
+    /// What the tokens of a grant for `user` say, once the client's
+    /// policies allow them: its required entitlement (rights as they are
+    /// now: a refresh reflects every change since sign-in) and whether it
+    /// accepts identities that sign in only through an upstream provider
+    /// (for every grant, device flow and refresh too).
+    pub(crate) fn subject(
+        &self,
+        client: &Client,
+        user: &User,
+        rights: &AccessRights,
+        scopes: &Scopes,
+    ) -> OAuthResult<TokenSubject> {
+        if let Some(required) = &client.required_entitlement
+            && !rights.has(required)
+        {
+            return Err(OAuthError::invalid_grant(format!("the person no longer holds the {required} entitlement")));
+        }
+        if !client.accepts_federated_only && tunnus_core::federation::is_federated_only(user) {
+            return Err(OAuthError::invalid_grant("this service needs a password of the person's own"));
+        }
+        Ok(TokenSubject::new(user, rights, scopes))
+    }
+
     /// Mints the tokens of a code exchange or refresh. `refresh`: `None` for
     /// no refresh token, `Some(None)` for a new family, `Some(Some(old))` to
     /// rotate `old` within its family.
@@ -250,8 +280,7 @@ impl Provider {
     pub(crate) async fn mint(
         &self,
         client: &Client,
-        user: &User,
-        rights: &AccessRights,
+        subject: &TokenSubject,
         scopes: &Scopes,
         auth: &AuthContext,
         nonce: Option<&str>,
@@ -263,22 +292,9 @@ impl Provider {
         let set = |p: &mut JwtPayload, k: &str, v: Value| {
             p.set_claim(k, Some(v)).map_err(|e| OAuthError::server(e.to_string()))
         };
-        // Rights as they are now (read with the person): a refresh reflects
-        // every change since sign-in.
-        if let Some(required) = &client.required_entitlement
-            && !rights.has(required)
-        {
-            return Err(OAuthError::invalid_grant(format!("the person no longer holds the {required} entitlement")));
-        }
-        // The per-service policy holds for every grant (device flow, refresh) too.
-        if !client.accepts_federated_only && tunnus_core::federation::is_federated_only(user) {
-            return Err(OAuthError::invalid_grant("this service needs a password of the person's own"));
-        }
-        let rights_claims = access_claims(rights, scopes);
-
         let mut at = JwtPayload::new();
         at.set_issuer(&s.issuer);
-        at.set_subject(user.id.as_str());
+        at.set_subject(&subject.user_id);
         at.set_audience(vec![client.id.as_str()]);
         at.set_issued_at(&unix(now));
         at.set_expires_at(&unix(now + s.access_token_ttl));
@@ -290,15 +306,15 @@ impl Provider {
         if let Some(sid) = &auth.sid {
             set(&mut at, "sid", json!(sid))?;
         }
-        for (k, v) in &rights_claims {
+        for (k, v) in &subject.rights {
             set(&mut at, k.as_str(), v.clone())?;
         }
         let access_token = self.keys.sign(client.id_token_alg, "at+jwt", &at)?;
 
         let id_token = if scopes.contains(OPENID) {
             let mut id = JwtPayload::new();
-            for (k, v) in user_claims(user, scopes).into_iter().chain(rights_claims.clone()) {
-                set(&mut id, k.as_str(), v)?;
+            for (k, v) in subject.person.iter().chain(&subject.rights) {
+                set(&mut id, k.as_str(), v.clone())?;
             }
             id.set_issuer(&s.issuer);
             id.set_audience(vec![client.id.as_str()]);
@@ -334,7 +350,7 @@ impl Provider {
                 let record = RefreshRecord {
                     family_id: family.to_owned(),
                     client_id: client.id.to_string(),
-                    user_id: user.id.to_string(),
+                    user_id: subject.user_id.clone(),
                     scopes: previous.as_ref().map_or_else(|| scopes.to_param(), |(_, r)| r.scopes.clone()),
                     sid: auth.sid.clone(),
                     offline,

@@ -155,7 +155,7 @@ impl Provider {
     }
 
     /// Access rights from facts read now.
-    pub(crate) fn rights_now(&self, facts: &AccessFacts) -> AccessRights {
+    pub fn rights_now(&self, facts: &AccessFacts) -> AccessRights {
         tunnus_core::access::evaluate(facts, self.clock.now())
     }
 

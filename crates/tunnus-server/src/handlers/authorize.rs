@@ -152,17 +152,21 @@ async fn proceed(
     request: tunnus_oidc::authorize::AuthorizationRequest,
     consent_given: bool,
 ) -> Result<HttpResponse, AppError> {
-    // The person and the terms they still have to accept, in one visit.
+    // The person, the terms they still have to accept and the facts their
+    // access rights follow from, in one visit. The rights are evaluated now,
+    // at every authorization, silent SSO included; a code carries them.
     let now = state.clock.now();
-    let found =
-        signed_in_reading(req, state, move |c, user| tunnus_store::terms::outstanding(c, &user.id, now)).await?;
+    let found = signed_in_reading(req, state, move |c, user| {
+        Ok((tunnus_store::terms::outstanding(c, &user.id, now)?, tunnus_store::orgs::access_facts(c, user.id.as_str())?))
+    })
+    .await?;
     let (signed, outstanding_terms) = match found {
-        Some((session, user, terms)) => (Some((session, user)), terms),
+        Some((session, user, (terms, facts))) => (Some((session, user, state.provider.rights_now(&facts))), terms),
         None => (None, Vec::new()),
     };
-    let session = signed.as_ref().map(|(s, _)| authenticated(s));
+    let session = signed.as_ref().map(|(s, _, _)| authenticated(s));
     let fresh = session.as_ref().is_some_and(|s| s.auth_time.unix_timestamp() >= waiting.pending().created_at);
-    let person = session.as_ref().zip(signed.as_ref().map(|(_, u)| u));
+    let person = session.as_ref().zip(signed.as_ref()).map(|(s, (_, user, rights))| (s, user, rights));
     let decision = match state.provider.decide(&request, person, fresh, consent_given).await {
         Ok(d) => d,
         Err(e) => return authorize_error(req, csrf, e),
@@ -185,7 +189,7 @@ async fn proceed(
             let next = format!("/authorize/continue?id={}", waiting.keep(state).await?);
             let mut login = url::form_urlencoded::Serializer::new(String::new());
             login.append_pair("next", &next);
-            if let Some(hint) = request.login_hint.as_deref().or(signed.as_ref().map(|(_, u)| u.email.as_str())) {
+            if let Some(hint) = request.login_hint.as_deref().or(signed.as_ref().map(|(_, u, _)| u.email.as_str())) {
                 login.append_pair("login_hint", hint);
             }
             if let Some(locales) = &request.ui_locales {
@@ -198,7 +202,7 @@ async fn proceed(
         }
         Decision::Consent(scopes) => {
             let tr = tr(req);
-            let user = signed.as_ref().map(|(_, u)| u);
+            let user = signed.as_ref().map(|(_, u, _)| u);
             let items = scopes.iter().map(|s| tr.t(&format!("scope-{}", s.replace('_', "-")))).collect();
             html(&ConsentPage {
                 tr,
@@ -221,7 +225,7 @@ async fn proceed(
             };
             Ok(HttpResponse::Forbidden().content_type("text/html; charset=utf-8").body(render(&AccessDeniedPage {
                 tr,
-                nav: nav(signed.as_ref().map(|(_, u)| u), csrf),
+                nav: nav(signed.as_ref().map(|(_, u, _)| u), csrf),
                 title: tr.t_with("access-missing-title", &[("client", &client)]),
                 body: tr.t_with("access-missing-body", &[("client", &client), ("entitlement", &entitlement)]),
                 who,
@@ -239,7 +243,7 @@ async fn proceed(
             let client = request.client.name.clone();
             Ok(HttpResponse::Forbidden().content_type("text/html; charset=utf-8").body(render(&AccessDeniedPage {
                 tr,
-                nav: nav(signed.as_ref().map(|(_, u)| u), csrf),
+                nav: nav(signed.as_ref().map(|(_, u, _)| u), csrf),
                 title: tr.t_with("federated-refused-title", &[("client", &client)]),
                 body: tr.t_with("federated-refused-body", &[("client", &client)]),
                 who: tr.t("federated-refused-remedy"),
@@ -251,9 +255,14 @@ async fn proceed(
             })?))
         }
         Decision::Issue => {
-            let Some(session) = session else { return Err(AppError::internal("issue without a session")) };
-            let response =
-                state.provider.issue_code(&request, &session).await.map_err(|e| AppError::internal(e.to_string()))?;
+            let (Some(session), Some((_, user, rights))) = (session, &signed) else {
+                return Err(AppError::internal("issue without a session"));
+            };
+            let response = state
+                .provider
+                .issue_code(&request, &session, user, rights)
+                .await
+                .map_err(|e| AppError::internal(e.to_string()))?;
             waiting.forget(state).await?;
             respond(&response)
         }

@@ -296,6 +296,27 @@ async fn session_bound_refresh_tokens_end_with_the_session() {
     assert_eq!(rp.refresh(next.refresh_token().unwrap().secret()).await.unwrap_err(), "invalid_grant");
 }
 
+/// A code carries the person as the authorization found them, so the
+/// exchange reads no database; a sign-out in between voids the code.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_code_is_refused_once_its_session_has_ended() {
+    let app = TestApp::start(Backend::Sqlite, |_| {}).await.unwrap();
+    verified_account(&app, "brief@example.com").await;
+    let secret = add(&app, spec("campus", CAMPUS)).await;
+    let rp = Rp::new(&app, "campus", secret, CAMPUS).await;
+    let b = app.browser();
+    let started = rp.start(&["openid", "email"]);
+    let back = sign_in_at(&app.url, &b, &location(&authorize(&b, &started.url).await), "brief@example.com").await;
+    let (_, claims) = rp.exchange(&code_from(&back, &started, &app.url), started).await;
+    assert_eq!(claims.email().map(|e| e.as_str()), Some("brief@example.com"), "claims come with the code");
+    // Silent SSO issues another code; the person signs out before it is exchanged.
+    let started = rp.start(&["openid"]);
+    let code = code_from(&location(&authorize(&b, &started.url).await), &started, &app.url);
+    let home = b.get("/").await;
+    b.post("/logout", &[("csrf", &home.csrf())]).await;
+    assert_eq!(rp.try_exchange(&code, started).await.unwrap_err(), "invalid_grant");
+}
+
 /// RFC 8252: a public native client with a loopback redirect on any port, PKCE, offline refresh.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn native_app_with_loopback_redirect_on_a_random_port() {

@@ -101,16 +101,28 @@ impl Rp {
         code: &str,
         started: Started,
     ) -> (openidconnect::core::CoreTokenResponse, CoreIdTokenClaims) {
-        let token = self
-            .client
+        let nonce = started.nonce.clone();
+        let token = self.try_exchange(code, started).await.unwrap();
+        let claims = self.verify(&token, &nonce);
+        (token, claims)
+    }
+
+    /// Exchanges a code; an error answer gives its `error` code.
+    pub async fn try_exchange(
+        &self,
+        code: &str,
+        started: Started,
+    ) -> Result<openidconnect::core::CoreTokenResponse, String> {
+        self.client
             .exchange_code(AuthorizationCode::new(code.into()))
             .unwrap()
             .set_pkce_verifier(started.verifier)
             .request_async(&self.http)
             .await
-            .unwrap();
-        let claims = self.verify(&token, &started.nonce);
-        (token, claims)
+            .map_err(|e| match e {
+                openidconnect::RequestTokenError::ServerResponse(r) => r.error().to_string(),
+                other => other.to_string(),
+            })
     }
 
     pub fn verify(&self, token: &openidconnect::core::CoreTokenResponse, nonce: &Nonce) -> CoreIdTokenClaims {
