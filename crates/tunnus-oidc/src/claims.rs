@@ -20,11 +20,7 @@ pub struct TokenSubject {
 
 impl TokenSubject {
     pub fn new(user: &User, rights: &AccessRights, scopes: &Scopes) -> Self {
-        Self {
-            user_id: user.id.to_string(),
-            person: user_claims(user, scopes),
-            rights: access_claims(rights, scopes),
-        }
+        Self { user_id: user.id.to_string(), person: user_claims(user, scopes), rights: access_claims(rights, scopes) }
     }
 }
 

@@ -15,6 +15,7 @@ use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
 use crate::error::{StoreError, StoreResult};
 
+mod checkpoint;
 mod group_commit;
 
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/sqlite");
@@ -23,11 +24,10 @@ const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrati
 /// SQLite checkpoints the write-ahead log — copies its pages into the
 /// database file and waits for two `fsync`s — inside the commit that takes
 /// the log past this many pages, and every write queued behind the one
-/// writer waits for it. SQLite's default is 1,000 pages (4 MB), reached
-/// every few hundred milliseconds under a load of token requests; at 8,192
-/// (32 MB) the checkpoints are an eighth as frequent, and a page changed by
-/// many commits meanwhile is copied once (docs/performance.md, 2026-12-05).
-const SQLITE_CHECKPOINT_PAGES: u32 = 8192;
+/// writer waits for it. The checkpointing thread ([`checkpoint`]) keeps the
+/// log far below this (256 MB); it is a backstop for when that thread
+/// cannot keep up, and for processes without one running long.
+const SQLITE_CHECKPOINT_PAGES: u32 = 65_536;
 /// After a checkpoint the log file is cut back to this size instead of
 /// keeping the size it grew to.
 const SQLITE_WAL_KEPT_BYTES: u64 = 64 * 1024 * 1024;
@@ -161,6 +161,8 @@ pub struct Db {
     sqlite_writer: Arc<Mutex<()>>,
     /// SQLite only: the thread that commits concurrent writes together.
     group_commit: Option<group_commit::GroupCommit>,
+    /// SQLite only: the thread that checkpoints the write-ahead log.
+    checkpointer: Option<checkpoint::Checkpointer>,
 }
 
 impl std::fmt::Debug for Db {
@@ -192,14 +194,18 @@ impl Db {
             .test_on_check_out(false)
             .build_unchecked(manager);
         let sqlite_writer = Arc::new(Mutex::new(()));
-        let group_commit = match backend {
-            Backend::Sqlite => Some(
-                group_commit::GroupCommit::start(pool.clone(), sqlite_writer.clone())
-                    .map_err(|e| StoreError::unavailable(format!("cannot start the database writer: {e}")))?,
-            ),
-            Backend::Postgres => None,
+        let (group_commit, checkpointer) = match backend {
+            Backend::Sqlite => {
+                let checkpointer = checkpoint::Checkpointer::start(pool.clone(), sqlite_writer.clone())
+                    .map_err(|e| StoreError::unavailable(format!("cannot start the checkpointing thread: {e}")))?;
+                let group_commit =
+                    group_commit::GroupCommit::start(pool.clone(), sqlite_writer.clone(), checkpointer.clone())
+                        .map_err(|e| StoreError::unavailable(format!("cannot start the database writer: {e}")))?;
+                (Some(group_commit), Some(checkpointer))
+            }
+            Backend::Postgres => (None, None),
         };
-        Ok(Self { pool, backend, sqlite_writer, group_commit })
+        Ok(Self { pool, backend, sqlite_writer, group_commit, checkpointer })
     }
 
     pub fn backend(&self) -> Backend {
@@ -309,11 +315,17 @@ impl Db {
         F: FnOnce(&mut DbConnection) -> StoreResult<T>,
     {
         let mut conn = self.pool.get()?;
-        let _guard = match self.backend {
-            Backend::Sqlite => Some(self.sqlite_writer.lock().unwrap_or_else(|p| p.into_inner())),
-            Backend::Postgres => None,
+        let written = {
+            let _guard = match self.backend {
+                Backend::Sqlite => Some(self.sqlite_writer.lock().unwrap_or_else(|p| p.into_inner())),
+                Backend::Postgres => None,
+            };
+            on(&mut conn, |c| c.transaction(work))
         };
-        on(&mut conn, |c| c.transaction(work))
+        if let Some(checkpointer) = &self.checkpointer {
+            checkpointer.wrote();
+        }
+        written
     }
 
     /// Runs `work` in a transaction that is always rolled back: a dry run
@@ -359,6 +371,13 @@ impl Db {
     /// writes they held, for metrics; `None` on PostgreSQL.
     pub fn write_batches(&self) -> Option<(u64, u64)> {
         self.group_commit.as_ref().map(group_commit::GroupCommit::counts)
+    }
+
+    /// SQLite: how many checkpoints the checkpointing thread has run, and
+    /// how many of them held the writers to start the log over, for
+    /// metrics; `None` on PostgreSQL.
+    pub fn checkpoints(&self) -> Option<(u64, u64)> {
+        self.checkpointer.as_ref().map(checkpoint::Checkpointer::counts)
     }
 
     /// Connections in use and the pool size, for metrics.

@@ -157,7 +157,10 @@ async fn proceed(
     // at every authorization, silent SSO included; a code carries them.
     let now = state.clock.now();
     let found = signed_in_reading(req, state, move |c, user| {
-        Ok((tunnus_store::terms::outstanding(c, &user.id, now)?, tunnus_store::orgs::access_facts(c, user.id.as_str())?))
+        Ok((
+            tunnus_store::terms::outstanding(c, &user.id, now)?,
+            tunnus_store::orgs::access_facts(c, user.id.as_str())?,
+        ))
     })
     .await?;
     let (signed, outstanding_terms) = match found {

@@ -29,6 +29,7 @@ use diesel::Connection;
 use diesel::r2d2::Pool;
 use tokio::sync::oneshot;
 
+use super::checkpoint::Checkpointer;
 use super::{DbConnection, Manager, on};
 use crate::error::{StoreError, StoreResult};
 
@@ -56,7 +57,11 @@ impl GroupCommit {
     /// Starts the writer thread over `pool`. `exclusive` is the lock every
     /// other SQLite writer in this process takes too (migrations, the CLI's
     /// blocking writes); the thread holds it for each batch.
-    pub(super) fn start(pool: Pool<Manager>, exclusive: Arc<Mutex<()>>) -> std::io::Result<Self> {
+    pub(super) fn start(
+        pool: Pool<Manager>,
+        exclusive: Arc<Mutex<()>>,
+        checkpointer: Checkpointer,
+    ) -> std::io::Result<Self> {
         let (jobs, queue) = mpsc::channel::<Job>();
         let (batches, writes) = (Arc::new(AtomicU64::new(0)), Arc::new(AtomicU64::new(0)));
         let (counted_batches, counted_writes) = (batches.clone(), writes.clone());
@@ -69,10 +74,12 @@ impl GroupCommit {
                         Err(_) => break,
                     }
                 }
-                let _guard = exclusive.lock().unwrap_or_else(|p| p.into_inner());
+                let guard = exclusive.lock().unwrap_or_else(|p| p.into_inner());
                 counted_batches.fetch_add(1, Ordering::Relaxed);
                 counted_writes.fetch_add(batch.len() as u64, Ordering::Relaxed);
                 commit(&pool, batch);
+                drop(guard);
+                checkpointer.wrote();
             }
         })?;
         Ok(Self { jobs, batches, writes })
