@@ -7,6 +7,7 @@ use tunnus_core::TokenHash;
 use tunnus_core::user::User;
 
 use crate::DbConnection;
+use crate::db::on_backend;
 use crate::error::StoreResult;
 use crate::schema::{refresh_tokens, users};
 use crate::time_conv::{from_db, to_db};
@@ -71,7 +72,7 @@ impl From<StoredRow> for RefreshRecord {
 }
 
 pub fn insert(conn: &mut DbConnection, hash: &TokenHash, r: &RefreshRecord) -> StoreResult<()> {
-    diesel::insert_into(refresh_tokens::table)
+    on_backend!(conn, |c| diesel::insert_into(refresh_tokens::table)
         .values((
             refresh_tokens::token_hash.eq(hash.as_str()),
             refresh_tokens::family_id.eq(&r.family_id),
@@ -86,7 +87,7 @@ pub fn insert(conn: &mut DbConnection, hash: &TokenHash, r: &RefreshRecord) -> S
             refresh_tokens::expires_at.eq(to_db(r.expires_at)),
             refresh_tokens::family_expires_at.eq(to_db(r.family_expires_at)),
         ))
-        .execute(conn)?;
+        .execute(c))?;
     Ok(())
 }
 
@@ -100,26 +101,26 @@ pub fn find(conn: &mut DbConnection, hash: &TokenHash) -> StoreResult<Option<Ref
 /// reads both). A person's tokens go when the person goes, so a token
 /// without its person is no token.
 pub fn find_with_user(conn: &mut DbConnection, hash: &TokenHash) -> StoreResult<Option<(RefreshRecord, User)>> {
-    let row: Option<(StoredRow, UserRow)> = refresh_tokens::table
+    let row: Option<(StoredRow, UserRow)> = on_backend!(conn, |c| refresh_tokens::table
         .inner_join(users::table.on(users::id.eq(refresh_tokens::user_id)))
         .filter(refresh_tokens::token_hash.eq(hash.as_str()))
         .select((StoredRow::as_select(), UserRow::as_select()))
-        .get_result(conn)
-        .optional()?;
+        .get_result(c)
+        .optional())?;
     row.map(|(token, user)| Ok((token.into(), User::try_from(user)?))).transpose()
 }
 
 /// Marks a token rotated if it is still current: of concurrent refreshes
 /// with one token, exactly one wins.
 pub fn mark_rotated(conn: &mut DbConnection, hash: &TokenHash, now: OffsetDateTime) -> StoreResult<bool> {
-    let n = diesel::update(
+    let n = on_backend!(conn, |c| diesel::update(
         refresh_tokens::table
             .find(hash.as_str())
             .filter(refresh_tokens::rotated_at.is_null())
             .filter(refresh_tokens::revoked_at.is_null()),
     )
     .set(refresh_tokens::rotated_at.eq(to_db(now)))
-    .execute(conn)?;
+    .execute(c))?;
     Ok(n == 1)
 }
 

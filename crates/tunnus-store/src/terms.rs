@@ -6,6 +6,7 @@ use tunnus_core::UserId;
 use tunnus_core::terms::{TermsDocument, TermsKind};
 
 use crate::DbConnection;
+use crate::db::on_backend;
 use crate::error::StoreResult;
 use crate::schema::{terms_acceptances, terms_documents};
 use crate::time_conv::to_db;
@@ -30,7 +31,7 @@ pub fn current(conn: &mut DbConnection, kind: TermsKind, now: OffsetDateTime) ->
 /// acceptance of it, if any) instead of two per document: it runs at every
 /// authorization.
 pub fn outstanding(conn: &mut DbConnection, user: &UserId, now: OffsetDateTime) -> StoreResult<Vec<TermsDocument>> {
-    let rows: Vec<(String, i32, String, Option<i32>)> = terms_documents::table
+    let rows: Vec<(String, i32, String, Option<i32>)> = on_backend!(conn, |c| terms_documents::table
         .left_join(
             terms_acceptances::table.on(terms_acceptances::kind
                 .eq(terms_documents::kind)
@@ -45,7 +46,7 @@ pub fn outstanding(conn: &mut DbConnection, user: &UserId, now: OffsetDateTime) 
             terms_documents::url,
             terms_acceptances::version.nullable(),
         ))
-        .load(conn)?;
+        .load(c))?;
     let mut due = Vec::new();
     for kind in [TermsKind::Terms, TermsKind::Privacy] {
         // Rows are newest first within a kind: the first is the current version.

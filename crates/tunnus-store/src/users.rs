@@ -6,6 +6,7 @@ use tunnus_core::country::Country;
 use tunnus_core::{Email, User, UserId, UserStatus};
 
 use crate::DbConnection;
+use crate::db::on_backend;
 use crate::error::{StoreError, StoreResult};
 use crate::schema::users;
 use crate::time_conv::{from_db, to_db};
@@ -95,13 +96,9 @@ pub fn find_by_email(conn: &mut DbConnection, email: &Email) -> StoreResult<Opti
 }
 
 pub fn find_by_id(conn: &mut DbConnection, id: &UserId) -> StoreResult<Option<User>> {
-    users::table
-        .find(id.as_str())
-        .select(UserRow::as_select())
-        .get_result(conn)
-        .optional()?
-        .map(User::try_from)
-        .transpose()
+    let row: Option<UserRow> =
+        on_backend!(conn, |c| users::table.find(id.as_str()).select(UserRow::as_select()).get_result(c).optional())?;
+    row.map(User::try_from).transpose()
 }
 
 /// Replaces the profile data of a not-yet-verified identity (sign-up again
