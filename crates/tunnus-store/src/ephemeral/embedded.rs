@@ -20,7 +20,7 @@ use diesel::prelude::*;
 use time::OffsetDateTime;
 use tunnus_core::Clock;
 
-use crate::db::Db;
+use crate::db::{Db, on_backend};
 use crate::error::{StoreError, StoreResult};
 use crate::schema::kv_entries;
 use crate::time_conv::{from_db, to_db};
@@ -76,19 +76,23 @@ impl Journal {
         let written = self
             .db
             .write(move |c| {
-                for (key, stored) in to_write.iter() {
-                    diesel::delete(kv_entries::table.find(key)).execute(c)?;
-                    if let Some((value, expires_at)) = stored {
-                        diesel::insert_into(kv_entries::table)
-                            .values((
-                                kv_entries::key.eq(key),
-                                kv_entries::value.eq(value),
-                                kv_entries::expires_at.eq(to_db(*expires_at)),
-                            ))
-                            .execute(c)?;
+                // Many rows a batch: on the backend's own connection, so
+                // diesel finds each prepared statement by its type.
+                on_backend!(c, |c| {
+                    for (key, stored) in to_write.iter() {
+                        diesel::delete(kv_entries::table.find(key)).execute(c)?;
+                        if let Some((value, expires_at)) = stored {
+                            diesel::insert_into(kv_entries::table)
+                                .values((
+                                    kv_entries::key.eq(key),
+                                    kv_entries::value.eq(value),
+                                    kv_entries::expires_at.eq(to_db(*expires_at)),
+                                ))
+                                .execute(c)?;
+                        }
                     }
-                }
-                Ok(())
+                    Ok(())
+                })
             })
             .await;
         if written.is_err() {
