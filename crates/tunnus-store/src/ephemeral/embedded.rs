@@ -45,6 +45,13 @@ const SET_MARK: &str = "\u{1}set:";
 /// in one transaction.
 pub const WRITE_BEHIND: Duration = Duration::from_millis(20);
 
+/// How often expired entries are dropped, from memory and from the
+/// database. An entry is dropped when it is read after it expired, but many
+/// are never read again — a used code's replay marker, a throttling counter
+/// of an address that does not come back, a session nobody ended — and
+/// without a sweep they would stay until the next restart.
+pub const SWEEP_EVERY: Duration = Duration::from_secs(30);
+
 /// What a key should look like in the database: a value with its expiry, or absent.
 type Stored = Option<(String, OffsetDateTime)>;
 
@@ -119,6 +126,35 @@ async fn write_behind(journal: Weak<Journal>, mut woken: tokio::sync::mpsc::Rece
     }
 }
 
+/// The sweeper's hold on a store: it ends when the store is gone.
+struct WeakStore {
+    map: Weak<Mutex<HashMap<String, Entry>>>,
+    journal: Option<Weak<Journal>>,
+    clock: Arc<dyn Clock>,
+}
+
+/// Sweeps `store` every `every`, until it is gone.
+async fn sweep_every(every: Duration, store: WeakStore) {
+    let mut ticks = tokio::time::interval(every);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    ticks.tick().await; // the first tick is at once
+    loop {
+        ticks.tick().await;
+        let Some(map) = store.map.upgrade() else { break };
+        let journal = match &store.journal {
+            Some(j) => match j.upgrade() {
+                Some(j) => Some(j),
+                None => break,
+            },
+            None => None,
+        };
+        let live = EmbeddedStore { map, journal, clock: store.clock.clone() };
+        if let Err(e) = live.sweep().await {
+            tracing::warn!(error = %e, "expired short-lived entries not yet dropped from the database");
+        }
+    }
+}
+
 #[derive(Clone)]
 pub struct EmbeddedStore {
     map: Arc<Mutex<HashMap<String, Entry>>>,
@@ -163,7 +199,44 @@ impl EmbeddedStore {
         let (wake, woken) = tokio::sync::mpsc::channel(1);
         let journal = Arc::new(Journal { db, dirty: Mutex::default(), wake, writing: tokio::sync::Mutex::new(()) });
         tokio::spawn(write_behind(Arc::downgrade(&journal), woken));
-        Ok(Self { map: Arc::new(Mutex::new(map)), journal: Some(journal), clock })
+        let store = Self { map: Arc::new(Mutex::new(map)), journal: Some(journal), clock };
+        tokio::spawn(sweep_every(SWEEP_EVERY, store.downgrade()));
+        Ok(store)
+    }
+
+    fn downgrade(&self) -> WeakStore {
+        WeakStore {
+            map: Arc::downgrade(&self.map),
+            journal: self.journal.as_ref().map(Arc::downgrade),
+            clock: self.clock.clone(),
+        }
+    }
+
+    /// Drops every expired entry, from memory and from the database;
+    /// returns how many were dropped from memory.
+    pub async fn sweep(&self) -> StoreResult<usize> {
+        let now = self.clock.now();
+        let dropped = {
+            let mut map = self.lock();
+            let before = map.len();
+            map.retain(|_, e| e.expires_at > now);
+            before - map.len()
+        };
+        if let Some(journal) = &self.journal {
+            // Rows written behind with a time to live already past are
+            // dropped by the next sweep.
+            journal
+                .db
+                .write(move |c| {
+                    on_backend!(c, |c| diesel::delete(
+                        kv_entries::table.filter(kv_entries::expires_at.le(to_db(now)))
+                    )
+                    .execute(c))?;
+                    Ok(())
+                })
+                .await?;
+        }
+        Ok(dropped)
     }
 
     /// Writes every change so far to the database (at a clean stop, or

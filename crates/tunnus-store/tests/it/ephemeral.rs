@@ -97,6 +97,41 @@ async fn embedded_entries_expire_with_the_clock_and_survive_a_restart() {
     assert_eq!(reopened.get("session").unwrap(), None);
 }
 
+async fn stored_rows(db: &tunnus_store::Db) -> i64 {
+    use diesel::RunQueryDsl;
+    #[derive(diesel::QueryableByName)]
+    struct N {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    db.read(|c| Ok(diesel::sql_query("SELECT COUNT(*) AS n FROM kv_entries").get_result::<N>(c)?.n)).await.unwrap()
+}
+
+/// Entries nobody reads again once they have expired — a used code's replay
+/// marker, a throttling counter — are swept from memory and from the database.
+#[tokio::test(flavor = "multi_thread")]
+async fn embedded_expired_entries_are_swept_from_memory_and_the_database() {
+    let t = TestDatabase::sqlite();
+    let db = t.migrated();
+    let clock = Arc::new(ManualClock::starting_now());
+    let store = EmbeddedStore::persistent(db.clone(), clock.clone()).await.unwrap();
+    for i in 0..50 {
+        store.put(&format!("code-used:{i}"), "family", Duration::from_secs(600)).await.unwrap();
+    }
+    store.incr("throttle:203.0.113.9", Duration::from_secs(60)).unwrap();
+    store.put("session", "alive", Duration::from_secs(3600)).await.unwrap();
+    store.flush().await.unwrap();
+    // Counters are not written to the database.
+    assert_eq!(stored_rows(&db).await, 51);
+    assert_eq!(store.sweep().await.unwrap(), 0, "nothing has expired yet");
+    assert_eq!(stored_rows(&db).await, 51);
+
+    clock.advance(time::Duration::seconds(601));
+    assert_eq!(store.sweep().await.unwrap(), 51, "the 50 markers and the counter");
+    assert_eq!(stored_rows(&db).await, 1);
+    assert_eq!(store.get("session").unwrap().as_deref(), Some("alive"));
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn embedded_changes_are_written_behind_without_a_flush() {
     let t = TestDatabase::sqlite();

@@ -1,0 +1,1 @@
+DROP INDEX kv_entries_expires_at;
