@@ -126,6 +126,12 @@ async fn write_behind(journal: Weak<Journal>, mut woken: tokio::sync::mpsc::Rece
     }
 }
 
+/// Deletes the rows whose time to live has passed (at start-up and at each sweep).
+fn delete_expired(c: &mut crate::DbConnection, now: OffsetDateTime) -> StoreResult<()> {
+    on_backend!(c, |c| diesel::delete(kv_entries::table.filter(kv_entries::expires_at.le(to_db(now)))).execute(c))?;
+    Ok(())
+}
+
 /// The sweeper's hold on a store: it ends when the store is gone.
 struct WeakStore {
     map: Weak<Mutex<HashMap<String, Entry>>>,
@@ -141,12 +147,10 @@ async fn sweep_every(every: Duration, store: WeakStore) {
     loop {
         ticks.tick().await;
         let Some(map) = store.map.upgrade() else { break };
-        let journal = match &store.journal {
-            Some(j) => match j.upgrade() {
-                Some(j) => Some(j),
-                None => break,
-            },
-            None => None,
+        // A store that had a journal and lost it is gone too.
+        let journal = match store.journal.as_ref().map(Weak::upgrade) {
+            Some(None) => break,
+            journal => journal.flatten(),
         };
         let live = EmbeddedStore { map, journal, clock: store.clock.clone() };
         if let Err(e) = live.sweep().await {
@@ -184,7 +188,7 @@ impl EmbeddedStore {
         let now = clock.now();
         let rows: Vec<(String, String, time::PrimitiveDateTime)> = db
             .write(move |c| {
-                diesel::delete(kv_entries::table.filter(kv_entries::expires_at.le(to_db(now)))).execute(c)?;
+                delete_expired(c, now)?;
                 Ok(kv_entries::table.select((kv_entries::key, kv_entries::value, kv_entries::expires_at)).load(c)?)
             })
             .await?;
@@ -225,16 +229,7 @@ impl EmbeddedStore {
         if let Some(journal) = &self.journal {
             // Rows written behind with a time to live already past are
             // dropped by the next sweep.
-            journal
-                .db
-                .write(move |c| {
-                    on_backend!(c, |c| diesel::delete(
-                        kv_entries::table.filter(kv_entries::expires_at.le(to_db(now)))
-                    )
-                    .execute(c))?;
-                    Ok(())
-                })
-                .await?;
+            journal.db.write(move |c| delete_expired(c, now)).await?;
         }
         Ok(dropped)
     }
