@@ -110,7 +110,7 @@ impl Provider {
         };
         let grant: CodeGrant = serde_json::from_str(&raw).map_err(|e| OAuthError::server(e.to_string()))?;
         let family = uuid::Uuid::now_v7().to_string();
-        self.ephemeral.put(&used_code_key(&hash), &family, std::time::Duration::from_secs(600)).await?;
+        self.ephemeral.put_transient(&used_code_key(&hash), &family, std::time::Duration::from_secs(600)).await?;
         if grant.client_id != client.id.as_str() {
             return Err(OAuthError::invalid_grant("the code was issued to another client"));
         }

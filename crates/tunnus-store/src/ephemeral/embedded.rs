@@ -176,6 +176,19 @@ fn ttl_of(ttl: Duration) -> time::Duration {
     time::Duration::try_from(ttl).unwrap_or(time::Duration::days(3650))
 }
 
+/// How far a set's life is extended, in steps of 1/64 of `ttl`: the
+/// set lives at most that much longer than asked, and adding a member it
+/// already has within the same step changes nothing (so writes nothing).
+/// Without the steps, every authorization through a session rewrote the
+/// session's list of clients, only to move its expiry by milliseconds.
+fn extended_life(now: OffsetDateTime, ttl: Duration) -> OffsetDateTime {
+    let wanted = now + ttl_of(ttl);
+    let step = (ttl.as_secs() / 64).max(1).cast_signed();
+    let secs = wanted.unix_timestamp() + i64::from(wanted.nanosecond() > 0);
+    let rounded = secs + (step - secs.rem_euclid(step)) % step;
+    OffsetDateTime::from_unix_timestamp(rounded).unwrap_or(wanted)
+}
+
 impl EmbeddedStore {
     /// A store that forgets everything when the process ends (tests, tools).
     pub fn in_memory(clock: Arc<dyn Clock>) -> Self {
@@ -268,6 +281,19 @@ impl EmbeddedStore {
         Ok(())
     }
 
+    /// Like [`put`](Self::put), but kept in memory only: for markers
+    /// whose loss at a restart costs nothing worth a write (see
+    /// [`Ephemeral::put_transient`](super::Ephemeral::put_transient)).
+    pub fn put_transient(&self, key: &str, value: &str, ttl: Duration) {
+        let expires_at = self.clock.now() + ttl_of(ttl);
+        let replaced = self.lock().insert(key.to_owned(), Entry { value: Value::Text(value.to_owned()), expires_at });
+        // A value written before under the same key must not come back at
+        // the next start.
+        if replaced.is_some() {
+            self.persist(key, None);
+        }
+    }
+
     pub fn get(&self, key: &str) -> StoreResult<Option<String>> {
         let now = self.clock.now();
         let mut map = self.lock();
@@ -335,31 +361,39 @@ impl EmbeddedStore {
     async fn store_set(
         &self,
         key: &str,
-        update: impl FnOnce(&mut BTreeSet<String>),
+        update: impl FnOnce(&mut BTreeSet<String>) -> bool,
         ttl: Option<Duration>,
     ) -> StoreResult<()> {
         let now = self.clock.now();
         let stored = {
             let mut map = self.lock();
-            let mut set = match Self::live(&mut map, key, now) {
-                Some(Entry { value: Value::Set(s), expires_at }) => Some((std::mem::take(s), *expires_at)),
-                _ => None,
-            }
-            .unwrap_or_else(|| (BTreeSet::new(), now));
-            update(&mut set.0);
+            let (mut set, old_expiry) = match Self::live(&mut map, key, now) {
+                Some(Entry { value: Value::Set(s), expires_at }) => (std::mem::take(s), Some(*expires_at)),
+                _ => (BTreeSet::new(), None),
+            };
+            let changed = update(&mut set);
+            let mut expires_at = old_expiry.unwrap_or(now);
             if let Some(ttl) = ttl {
-                set.1 = set.1.max(now + ttl_of(ttl));
+                expires_at = expires_at.max(extended_life(now, ttl));
             }
-            if set.0.is_empty() {
+            if set.is_empty() {
                 map.remove(key);
-                None
+                // Nothing was there: nothing to delete.
+                old_expiry.map(|_| None)
             } else {
-                let json = serde_json::to_string(&set.0).map_err(|e| StoreError::corrupt(e.to_string()))?;
-                map.insert(key.to_owned(), Entry { value: Value::Set(set.0), expires_at: set.1 });
-                Some((format!("{SET_MARK}{json}"), set.1))
+                // Unchanged members and life (a session entering a client it
+                // already entered): nothing new to write.
+                let unchanged = !changed && old_expiry == Some(expires_at);
+                let json = (!unchanged)
+                    .then(|| serde_json::to_string(&set).map_err(|e| StoreError::corrupt(e.to_string())))
+                    .transpose()?;
+                map.insert(key.to_owned(), Entry { value: Value::Set(set), expires_at });
+                json.map(|json| Some((format!("{SET_MARK}{json}"), expires_at)))
             }
         };
-        self.persist(key, stored);
+        if let Some(stored) = stored {
+            self.persist(key, stored);
+        }
         Ok(())
     }
 
@@ -367,9 +401,7 @@ impl EmbeddedStore {
         let member = member.to_owned();
         self.store_set(
             key,
-            move |s| {
-                s.insert(member);
-            },
+            move |s| s.insert(member),
             Some(ttl),
         )
         .await
@@ -378,9 +410,7 @@ impl EmbeddedStore {
     pub async fn set_remove(&self, key: &str, member: &str) -> StoreResult<()> {
         self.store_set(
             key,
-            |s| {
-                s.remove(member);
-            },
+            |s| s.remove(member),
             None,
         )
         .await

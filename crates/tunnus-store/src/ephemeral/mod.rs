@@ -34,6 +34,21 @@ impl Ephemeral {
         }
     }
 
+    /// Stores `value` under `key` for `ttl`, where losing it at a restart
+    /// costs nothing worth a disk write: the embedded backend keeps it in
+    /// memory only (Redis keeps it as any other key). A used code's replay
+    /// marker is one: after a restart a replayed code is refused as unknown
+    /// instead of also revoking what its first use obtained.
+    pub async fn put_transient(&self, key: &str, value: &str, ttl: Duration) -> StoreResult<()> {
+        match self {
+            Self::Embedded(s) => {
+                s.put_transient(key, value, ttl);
+                Ok(())
+            }
+            Self::Redis(s) => s.put(key, value, ttl).await,
+        }
+    }
+
     pub async fn get(&self, key: &str) -> StoreResult<Option<String>> {
         match self {
             Self::Embedded(s) => s.get(key),

@@ -14,6 +14,8 @@ pub async fn contract(store: Ephemeral) {
     assert_eq!(store.take("a").await.unwrap().as_deref(), Some("1"));
     assert_eq!(store.take("a").await.unwrap(), None, "take is single-use");
     assert_eq!(store.get("missing").await.unwrap(), None);
+    store.put_transient("marker", "family", Duration::from_secs(60)).await.unwrap();
+    assert_eq!(store.get("marker").await.unwrap().as_deref(), Some("family"));
 
     // Of many concurrent takers exactly one gets the value.
     store.put("code", "x", Duration::from_secs(60)).await.unwrap();
@@ -161,4 +163,69 @@ async fn embedded_changes_are_written_behind_without_a_flush() {
     // the set holds what it held last.
     assert_eq!(other.get("code").unwrap(), None);
     assert_eq!(other.set_members("index").unwrap(), vec!["b"]);
+}
+
+async fn delete_rows(db: &tunnus_store::Db) {
+    use diesel::RunQueryDsl;
+    db.write(|c| Ok(diesel::sql_query("DELETE FROM kv_entries").execute(c)?)).await.unwrap();
+}
+
+/// A transient entry (a used code's replay marker) lives in memory only;
+/// it also hides, for good, what was written before under its key.
+#[tokio::test(flavor = "multi_thread")]
+async fn embedded_transient_entries_are_not_written_to_the_database() {
+    let t = TestDatabase::sqlite();
+    let db = t.migrated();
+    let clock = Arc::new(ManualClock::starting_now());
+    let store = Ephemeral::Embedded(EmbeddedStore::persistent(db.clone(), clock.clone()).await.unwrap());
+    store.put_transient("code-used:1", "family", Duration::from_secs(600)).await.unwrap();
+    store.put("overwritten", "durable", Duration::from_secs(600)).await.unwrap();
+    store.flush().await.unwrap();
+    assert_eq!(stored_rows(&db).await, 1, "only the durable entry");
+    assert_eq!(store.get("code-used:1").await.unwrap().as_deref(), Some("family"));
+
+    store.put_transient("overwritten", "transient", Duration::from_secs(600)).await.unwrap();
+    assert_eq!(store.get("overwritten").await.unwrap().as_deref(), Some("transient"));
+    store.flush().await.unwrap();
+    assert_eq!(stored_rows(&db).await, 0, "the older durable value was deleted");
+    let reopened = EmbeddedStore::persistent(db, clock).await.unwrap();
+    assert_eq!(reopened.get("overwritten").unwrap(), None);
+    assert_eq!(reopened.get("code-used:1").unwrap(), None);
+}
+
+/// Adding a member a set already has, within the same step of its life,
+/// writes nothing; a new member, or a life extended by a step, is written.
+#[tokio::test(flavor = "multi_thread")]
+async fn embedded_set_unchanged_by_an_add_is_not_rewritten() {
+    let t = TestDatabase::sqlite();
+    let db = t.migrated();
+    let clock = Arc::new(ManualClock::starting_now());
+    let store = EmbeddedStore::persistent(db.clone(), clock.clone()).await.unwrap();
+    let ttl = Duration::from_secs(640); // steps of 10 s
+    store.set_add("session-clients:s", "campus", ttl).await.unwrap();
+    store.flush().await.unwrap();
+    assert_eq!(stored_rows(&db).await, 1);
+
+    // Take the row away behind the store's back: what is rewritten reappears.
+    delete_rows(&db).await;
+    store.set_add("session-clients:s", "campus", ttl).await.unwrap();
+    store.flush().await.unwrap();
+    assert_eq!(stored_rows(&db).await, 0, "same member, same step: nothing written");
+
+    clock.advance(time::Duration::seconds(11));
+    store.set_add("session-clients:s", "campus", ttl).await.unwrap();
+    store.flush().await.unwrap();
+    assert_eq!(stored_rows(&db).await, 1, "a life extended by a step is written");
+
+    delete_rows(&db).await;
+    store.set_add("session-clients:s", "warehouse", ttl).await.unwrap();
+    store.flush().await.unwrap();
+    let reopened = EmbeddedStore::persistent(db, clock.clone()).await.unwrap();
+    assert_eq!(reopened.set_members("session-clients:s").unwrap(), vec!["campus", "warehouse"]);
+
+    // The set lives at least as long as asked at the last add, and at most a step longer.
+    clock.advance(time::Duration::seconds(639));
+    assert_eq!(reopened.set_members("session-clients:s").unwrap().len(), 2);
+    clock.advance(time::Duration::seconds(11));
+    assert!(reopened.set_members("session-clients:s").unwrap().is_empty());
 }
