@@ -8,7 +8,7 @@ use time::{Duration, OffsetDateTime};
 use tunnus_core::access::{AccessFacts, AccessRights};
 use tunnus_core::client::{Client, ClientId};
 use tunnus_core::{Clock, User, UserId};
-use tunnus_store::{Db, DbConnection, Ephemeral, StoreResult, clients, orgs, users};
+use tunnus_store::{Db, DbConnection, DirectoryCache, Ephemeral, StoreResult, clients, orgs, users};
 
 use crate::keys::KeyRing;
 
@@ -31,6 +31,10 @@ pub struct ProviderSettings {
     /// again: changes made by `tunnus client` or another replica take effect
     /// within this time. Zero reads the client on every request.
     pub client_cache_ttl: std::time::Duration,
+    /// How many people's directory entries (their row and access facts) a
+    /// replica keeps for UserInfo on PostgreSQL; 0 reads them every time.
+    /// See [`tunnus_store::DirectoryCache`].
+    pub directory_cache_entries: usize,
 }
 
 impl ProviderSettings {
@@ -45,6 +49,7 @@ impl ProviderSettings {
             offline_refresh_sliding: Duration::days(30),
             offline_refresh_absolute: Duration::days(180),
             client_cache_ttl: std::time::Duration::from_secs(10),
+            directory_cache_entries: 20_000,
         }
     }
 }
@@ -85,6 +90,8 @@ pub struct Provider {
     pub settings: Arc<ProviderSettings>,
     pub secret_key: Arc<[u8]>,
     clients: Arc<ClientCache>,
+    /// People as the directory last said, on PostgreSQL (see [`Provider::active_person`]).
+    directory: Option<DirectoryCache<Arc<Option<(User, AccessFacts)>>>>,
     /// The discovery document as served; it depends only on the settings.
     discovery: Arc<str>,
 }
@@ -106,7 +113,8 @@ impl Provider {
         let keys = KeyRing::open(&db, secret_key.clone(), clock.now()).await?;
         let discovery = crate::discovery::document(&settings).to_string().into();
         let settings = Arc::new(settings);
-        Ok(Self { db, ephemeral, keys, clock, settings, secret_key, clients: Arc::default(), discovery })
+        let directory = DirectoryCache::start(&db, settings.directory_cache_entries);
+        Ok(Self { db, ephemeral, keys, clock, settings, secret_key, clients: Arc::default(), directory, discovery })
     }
 
     /// The discovery document as JSON text.
@@ -148,10 +156,33 @@ impl Provider {
 
     /// An active person and their access rights now, in one database visit:
     /// what every token and userinfo answer is built from.
+    ///
+    /// On PostgreSQL the person's row and access facts come from the
+    /// directory cache when it has them; the rights are evaluated from the
+    /// facts now either way (a license that has just ended is gone).
     pub async fn active_person(&self, id: &UserId) -> StoreResult<Option<(User, AccessRights)>> {
-        let id = id.clone();
-        let found = self.db.lookup(move |c| read_active_person(c, &id)).await?;
-        Ok(found.map(|(user, facts)| (user, self.rights_now(&facts))))
+        let found = match &self.directory {
+            None => {
+                let id = id.clone();
+                Arc::new(self.db.lookup(move |c| read_active_person(c, &id)).await?)
+            }
+            Some(cache) => match cache.get(id.as_str()) {
+                Some(found) => found,
+                None => {
+                    let ticket = cache.ticket();
+                    let reading = id.clone();
+                    let found = Arc::new(self.db.lookup(move |c| read_active_person(c, &reading)).await?);
+                    cache.keep(ticket, id.as_str(), found.clone());
+                    found
+                }
+            },
+        };
+        Ok(found.as_ref().as_ref().map(|(user, facts)| (user.clone(), self.rights_now(facts))))
+    }
+
+    /// The directory cache's figures, when there is one (PostgreSQL).
+    pub fn directory_cache_stats(&self) -> Option<tunnus_store::directory_cache::CacheStats> {
+        self.directory.as_ref().map(DirectoryCache::stats)
     }
 
     /// Access rights from facts read now.

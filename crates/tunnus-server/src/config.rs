@@ -168,6 +168,9 @@ pub struct OidcConfig {
     /// Clients are kept in memory this long after being read; changes made
     /// with `tunnus client` reach running servers within it (0: never kept).
     pub client_cache_seconds: u64,
+    /// On PostgreSQL, how many people's directory entries a replica keeps
+    /// for UserInfo, dropped as soon as they change (0: none kept).
+    pub directory_cache_entries: usize,
 }
 
 impl Default for OidcConfig {
@@ -181,6 +184,7 @@ impl Default for OidcConfig {
             offline_refresh_sliding_days: 30,
             offline_refresh_absolute_days: 180,
             client_cache_seconds: 10,
+            directory_cache_entries: 20_000,
         }
     }
 }
@@ -198,6 +202,7 @@ impl OidcConfig {
             offline_refresh_sliding: Duration::days(self.offline_refresh_sliding_days),
             offline_refresh_absolute: Duration::days(self.offline_refresh_absolute_days),
             client_cache_ttl: std::time::Duration::from_secs(self.client_cache_seconds),
+            directory_cache_entries: self.directory_cache_entries,
         }
     }
 }

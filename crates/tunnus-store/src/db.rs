@@ -178,6 +178,17 @@ pub struct Db {
     group_commit: Option<group_commit::GroupCommit>,
     /// SQLite only: the thread that checkpoints the write-ahead log.
     checkpointer: Option<checkpoint::Checkpointer>,
+    url: Arc<str>,
+    /// PostgreSQL only: writes committed through [`Db::write`] (any of
+    /// which may have changed the directory), and the listeners of
+    /// [`crate::DirectoryCache`] to wake after each.
+    directory_writes: Arc<DirectoryWrites>,
+}
+
+#[derive(Default)]
+struct DirectoryWrites {
+    committed: std::sync::atomic::AtomicU64,
+    listeners: Mutex<Vec<std::thread::Thread>>,
 }
 
 impl std::fmt::Debug for Db {
@@ -220,7 +231,36 @@ impl Db {
             }
             Backend::Postgres => (None, None),
         };
-        Ok(Self { pool, backend, sqlite_writer, group_commit, checkpointer })
+        let url = config.url.as_str().into();
+        Ok(Self { pool, backend, sqlite_writer, group_commit, checkpointer, url, directory_writes: Arc::default() })
+    }
+
+    pub(crate) fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// How many writes this process has committed through [`Db::write`] or
+    /// [`Db::write_blocking`] on PostgreSQL: [`crate::DirectoryCache`] is
+    /// not used until its listener has caught up with them all. (Token
+    /// writes, through [`Db::write_statement`], touch no directory table and
+    /// are not counted.)
+    pub(crate) fn directory_writes(&self) -> u64 {
+        self.directory_writes.committed.load(std::sync::atomic::Ordering::Acquire)
+    }
+
+    /// Wakes `listener` after each write counted by [`Db::directory_writes`].
+    pub(crate) fn wake_on_write(&self, listener: std::thread::Thread) {
+        self.directory_writes.listeners.lock().unwrap_or_else(|p| p.into_inner()).push(listener);
+    }
+
+    fn wrote_directory(&self) {
+        if self.backend != Backend::Postgres {
+            return;
+        }
+        self.directory_writes.committed.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+        for listener in self.directory_writes.listeners.lock().unwrap_or_else(|p| p.into_inner()).iter() {
+            listener.unpark();
+        }
     }
 
     pub fn backend(&self) -> Backend {
@@ -340,6 +380,7 @@ impl Db {
         if let Some(checkpointer) = &self.checkpointer {
             checkpointer.wrote();
         }
+        self.wrote_directory();
         written
     }
 

@@ -15,6 +15,7 @@ pub mod audit;
 pub mod clients;
 pub mod consents;
 pub mod db;
+pub mod directory_cache;
 pub mod ephemeral;
 pub mod error;
 pub mod federated;
@@ -33,5 +34,6 @@ pub mod tokens;
 pub mod users;
 
 pub use db::{Backend, Db, DbConfig, DbConnection};
+pub use directory_cache::DirectoryCache;
 pub use ephemeral::Ephemeral;
 pub use error::{StoreError, StoreErrorKind, StoreResult};

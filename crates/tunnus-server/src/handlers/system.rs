@@ -71,6 +71,11 @@ async fn metrics(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRes
         metrics::counter!("tunnus_db_sqlite_checkpoints_total").absolute(checkpoints);
         metrics::counter!("tunnus_db_sqlite_log_restarts_total").absolute(restarts);
     }
+    if let Some(cache) = state.provider.directory_cache_stats() {
+        metrics::counter!("tunnus_directory_cache_hits_total").absolute(cache.hits);
+        metrics::counter!("tunnus_directory_cache_misses_total").absolute(cache.misses);
+        metrics::gauge!("tunnus_directory_cache_listening").set(if cache.listening { 1.0 } else { 0.0 });
+    }
     if let Ok(pending) = state.db.read(outbox::pending_count).await {
         metrics::gauge!("tunnus_outbox_pending").set(pending as f64);
     }

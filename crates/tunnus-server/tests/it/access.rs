@@ -35,6 +35,13 @@ fn access_token_json(token: &openidconnect::core::CoreTokenResponse) -> serde_js
     .unwrap()
 }
 
+async fn userinfo_json(app: &TestApp, rp: &Rp, token: &openidconnect::core::CoreTokenResponse) -> serde_json::Value {
+    let info =
+        rp.http.get(format!("{}/userinfo", app.url)).bearer_auth(token.access_token().secret()).send().await.unwrap();
+    assert_eq!(info.status(), 200);
+    info.json().await.unwrap()
+}
+
 async fn rights_follow_changes_without_signing_in_again(app: TestApp) {
     verified_account(&app, "worker@example.com").await;
     let secret = add(&app, spec("campus", CAMPUS)).await;
@@ -53,6 +60,10 @@ async fn rights_follow_changes_without_signing_in_again(app: TestApp) {
     let claims = claims_json(&token);
     assert_eq!(claims["org"], serde_json::Value::Null);
     assert_eq!(claims["entitlements"], serde_json::json!([]));
+    for _ in 0..3 {
+        let info = userinfo_json(&app, &campus, &token).await;
+        assert_eq!((&info["org"], &info["entitlements"]), (&serde_json::Value::Null, &serde_json::json!([])));
+    }
 
     // Without the license, Warehouse is refused: a page that says why and who can help,
     // and access_denied for the relying party.
@@ -103,15 +114,11 @@ async fn rights_follow_changes_without_signing_in_again(app: TestApp) {
     assert_eq!(access_token_json(&fresh)["entitlements"], serde_json::json!(["campus", "warehouse:premium"]));
     let refreshed = campus.refresh(token.refresh_token().unwrap().secret()).await.unwrap();
     assert_eq!(claims_json(&refreshed)["org"]["name"], "Acme", "refresh reflects the change");
-    let info = campus
-        .http
-        .get(format!("{}/userinfo", app.url))
-        .bearer_auth(refreshed.access_token().secret())
-        .send()
-        .await
-        .unwrap();
-    let info: serde_json::Value = info.json().await.unwrap();
+    // UserInfo too, though it answered for the person before the change
+    // (on PostgreSQL, from the replica's directory cache).
+    let info = userinfo_json(&app, &campus, &refreshed).await;
     assert_eq!(info["entitlements"], serde_json::json!(["campus", "warehouse:premium"]));
+    assert_eq!(info["org"]["name"], "Acme");
 
     // Now Warehouse lets the person in, silently.
     let started = warehouse.start(&scopes);
@@ -129,5 +136,7 @@ async fn rights_follow_changes_without_signing_in_again(app: TestApp) {
     let claims = claims_json(&after);
     assert_eq!(claims["org"], serde_json::Value::Null);
     assert_eq!(claims["entitlements"], serde_json::json!([]));
+    let info = userinfo_json(&app, &campus, &after).await;
+    assert_eq!((&info["org"], &info["entitlements"]), (&serde_json::Value::Null, &serde_json::json!([])));
 }
 both_backends!(rights_follow_changes_without_signing_in_again, super::rights_follow_changes_without_signing_in_again);

@@ -1,5 +1,6 @@
 //! Store tests; every test runs on SQLite and on PostgreSQL.
 
+mod directory_cache;
 mod ephemeral;
 mod orgs;
 mod outbox;

@@ -1,0 +1,304 @@
+//! What the directory says about a person (their row, memberships, groups
+//! and licenses), kept in this replica's memory for the paths that read it
+//! at every call — UserInfo above all — and dropped the moment it changes.
+//!
+//! PostgreSQL only. Triggers announce every change to those tables on the
+//! channel [`CHANNEL`] when its transaction commits (migration
+//! `2026-12-06-000050_directory_notify`): `u:<id>` for one person, `*` for
+//! a change that may concern many (an organization's license). A thread of
+//! each replica listens on a connection of its own and drops what changed,
+//! so a change made anywhere — another replica, `tunnus` on the command
+//! line, SQL by hand — is seen everywhere within [`POLL`] of its commit.
+//!
+//! What keeps a cached answer from being older than that:
+//! - Entries are used only while the listener is connected and listening.
+//!   When its connection is lost, the cache is emptied and bypassed until
+//!   the listener is back (a change in between was not heard).
+//! - A read that may have raced a change is not kept: every drop advances a
+//!   generation, and an answer read under an older generation is discarded.
+//! - A replica reads its own writes at once: after each write this replica
+//!   commits through [`Db::write`], the cache is bypassed until the listener
+//!   has made a round trip to the server, after which every notification of
+//!   that write has arrived (the server sends a listening session its
+//!   pending notifications before answering its next query).
+//!
+//! The listener needs a session of its own on the server: behind a pooler
+//! in transaction mode (PgBouncer's default) notifications are not
+//! delivered, and the cache must be switched off (`directory_cache_entries = 0`).
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, Weak};
+use std::time::Duration;
+
+use diesel::{Connection, PgConnection, RunQueryDsl};
+
+use crate::db::{Backend, Db};
+
+/// The channel the triggers notify on.
+pub const CHANNEL: &str = "tunnus_directory";
+
+/// How often the listener looks for notifications when not woken by a write.
+pub const POLL: Duration = Duration::from_millis(5);
+
+/// How long the listener waits before connecting again after losing its connection.
+const RECONNECT: Duration = Duration::from_secs(1);
+
+/// A cache of `T` by person id, kept current by PostgreSQL notifications.
+/// Cheap to clone; the listener stops when the last clone is dropped.
+pub struct DirectoryCache<T> {
+    shared: Arc<Shared<T>>,
+}
+
+impl<T> Clone for DirectoryCache<T> {
+    fn clone(&self) -> Self {
+        Self { shared: self.shared.clone() }
+    }
+}
+
+impl<T> std::fmt::Debug for DirectoryCache<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DirectoryCache").field("capacity", &self.shared.capacity).finish_non_exhaustive()
+    }
+}
+
+struct Shared<T> {
+    db: Db,
+    entries: Mutex<Entries<T>>,
+    /// Whether the listener is connected and listening: entries are used only then.
+    listening: AtomicBool,
+    /// The number of this replica's writes the listener has caught up with.
+    caught_up: AtomicU64,
+    capacity: usize,
+    hits: AtomicU64,
+    misses: AtomicU64,
+}
+
+struct Entries<T> {
+    by_person: HashMap<String, T>,
+    /// Advances at every drop; see [`Ticket`].
+    generation: u64,
+}
+
+/// The generation a read started under: its answer is kept only if
+/// nothing was dropped in between.
+#[derive(Debug, Clone, Copy)]
+pub struct Ticket(u64);
+
+/// Hits and misses so far, and whether the listener is listening (for /metrics).
+#[derive(Debug, Clone, Copy)]
+pub struct CacheStats {
+    pub hits: u64,
+    pub misses: u64,
+    pub listening: bool,
+}
+
+impl<T: Clone + Send + 'static> DirectoryCache<T> {
+    /// Starts the cache and its listener on PostgreSQL; `None` on SQLite
+    /// (read in this process, in microseconds: nothing to save) or when
+    /// `capacity` is 0.
+    pub fn start(db: &Db, capacity: usize) -> Option<Self> {
+        if db.backend() != Backend::Postgres || capacity == 0 {
+            return None;
+        }
+        let shared = Arc::new(Shared {
+            db: db.clone(),
+            entries: Mutex::new(Entries { by_person: HashMap::new(), generation: 0 }),
+            listening: AtomicBool::new(false),
+            caught_up: AtomicU64::new(0),
+            capacity,
+            hits: AtomicU64::new(0),
+            misses: AtomicU64::new(0),
+        });
+        let weak = Arc::downgrade(&shared);
+        let spawned = std::thread::Builder::new().name("tunnus-directory".into()).spawn(move || listen(weak));
+        match spawned {
+            Ok(handle) => {
+                db.wake_on_write(handle.thread().clone());
+                Some(Self { shared })
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot start the directory listener; the directory is not cached");
+                None
+            }
+        }
+    }
+
+    /// The cached answer for `person`, if it may be used now.
+    pub fn get(&self, person: &str) -> Option<T> {
+        let s = &self.shared;
+        let usable =
+            s.listening.load(Ordering::Acquire) && s.caught_up.load(Ordering::Acquire) >= s.db.directory_writes();
+        let found = if usable { s.lock().by_person.get(person).cloned() } else { None };
+        let counter = if found.is_some() { &s.hits } else { &s.misses };
+        counter.fetch_add(1, Ordering::Relaxed);
+        found
+    }
+
+    /// Taken before reading the database for an answer to [`keep`](Self::keep).
+    pub fn ticket(&self) -> Ticket {
+        Ticket(self.shared.lock().generation)
+    }
+
+    /// Keeps `value` for `person` unless something was dropped since `ticket`
+    /// (the value may predate that change) or the listener is not listening.
+    pub fn keep(&self, ticket: Ticket, person: &str, value: T) {
+        let s = &self.shared;
+        let mut entries = s.lock();
+        if entries.generation != ticket.0 || !s.listening.load(Ordering::Acquire) {
+            return;
+        }
+        // Full: start over rather than track what was used least lately.
+        if entries.by_person.len() >= s.capacity && !entries.by_person.contains_key(person) {
+            entries.by_person.clear();
+        }
+        entries.by_person.insert(person.to_owned(), value);
+    }
+
+    pub fn stats(&self) -> CacheStats {
+        let s = &self.shared;
+        CacheStats {
+            hits: s.hits.load(Ordering::Relaxed),
+            misses: s.misses.load(Ordering::Relaxed),
+            listening: s.listening.load(Ordering::Relaxed),
+        }
+    }
+}
+
+impl<T> Shared<T> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Entries<T>> {
+        self.entries.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Drops what a notification names, advancing the generation.
+    fn drop_named(&self, payload: &str) {
+        let mut entries = self.lock();
+        entries.generation += 1;
+        match payload.strip_prefix("u:") {
+            Some(person) => {
+                entries.by_person.remove(person);
+            }
+            None => entries.by_person.clear(),
+        }
+    }
+
+    /// Stops using entries and drops them all.
+    fn deafen(&self) {
+        self.listening.store(false, Ordering::Release);
+        self.drop_named("*");
+    }
+}
+
+/// Why the listener's session ended.
+enum Ended {
+    /// The cache is gone: stop.
+    CacheDropped,
+    /// The connection failed: connect again.
+    Lost(String),
+}
+
+/// The listener thread: connects, listens, and drops what changes, until
+/// the cache is gone.
+fn listen<T>(cache: Weak<Shared<T>>) {
+    loop {
+        let Some(shared) = cache.upgrade() else { return };
+        let url = shared.db.url().to_owned();
+        drop(shared);
+        let ended = match PgConnection::establish(&url) {
+            Ok(mut conn) => session(&cache, &mut conn),
+            Err(e) => Ended::Lost(e.to_string()),
+        };
+        match ended {
+            Ended::CacheDropped => return,
+            Ended::Lost(why) => {
+                let Some(shared) = cache.upgrade() else { return };
+                shared.deafen();
+                tracing::warn!(error = %why, "directory listener disconnected; reading the directory uncached");
+            }
+        }
+        std::thread::park_timeout(RECONNECT);
+    }
+}
+
+fn session<T>(cache: &Weak<Shared<T>>, conn: &mut PgConnection) -> Ended {
+    if let Err(e) = diesel::sql_query(format!("LISTEN {CHANNEL}")).execute(conn) {
+        return Ended::Lost(e.to_string());
+    }
+    {
+        let Some(shared) = cache.upgrade() else { return Ended::CacheDropped };
+        // Nothing was heard before this point: anything read until now may be stale.
+        shared.drop_named("*");
+        shared.caught_up.store(shared.db.directory_writes(), Ordering::Release);
+        shared.listening.store(true, Ordering::Release);
+    }
+    loop {
+        let Some(shared) = cache.upgrade() else { return Ended::CacheDropped };
+        let writes = shared.db.directory_writes();
+        if writes > shared.caught_up.load(Ordering::Acquire) {
+            // A round trip: the server sends what was notified before it answers.
+            if let Err(e) = diesel::sql_query("SELECT 1").execute(conn) {
+                return Ended::Lost(e.to_string());
+            }
+        }
+        for notification in conn.notifications_iter() {
+            match notification {
+                Ok(n) => shared.drop_named(&n.payload),
+                Err(e) => return Ended::Lost(e.to_string()),
+            }
+        }
+        shared.caught_up.fetch_max(writes, Ordering::AcqRel);
+        drop(shared);
+        std::thread::park_timeout(POLL);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shared(db: Db) -> Shared<u32> {
+        Shared {
+            db,
+            entries: Mutex::new(Entries { by_person: HashMap::new(), generation: 0 }),
+            listening: AtomicBool::new(true),
+            caught_up: AtomicU64::new(0),
+            capacity: 2,
+            hits: AtomicU64::new(0),
+            misses: AtomicU64::new(0),
+        }
+    }
+
+    /// The rules without a server: an answer read across a drop is not
+    /// kept, a full cache starts over, nothing is used or kept while deaf.
+    #[test]
+    fn answers_read_across_a_drop_are_discarded_and_a_deaf_cache_is_bypassed() {
+        let t = crate::testing::TestDatabase::sqlite();
+        let cache = DirectoryCache { shared: Arc::new(shared(t.migrated())) };
+
+        let ticket = cache.ticket();
+        cache.shared.drop_named("u:someone-else");
+        cache.keep(ticket, "aino", 1);
+        assert_eq!(cache.get("aino"), None, "read before a drop: not kept");
+
+        cache.keep(cache.ticket(), "aino", 1);
+        assert_eq!(cache.get("aino"), Some(1));
+        cache.shared.drop_named("u:aino");
+        assert_eq!(cache.get("aino"), None);
+
+        cache.keep(cache.ticket(), "a", 1);
+        cache.keep(cache.ticket(), "b", 2);
+        cache.keep(cache.ticket(), "c", 3);
+        assert_eq!((cache.get("a"), cache.get("c")), (None, Some(3)), "full: started over");
+        cache.shared.drop_named("*");
+        assert_eq!(cache.get("c"), None);
+
+        cache.keep(cache.ticket(), "d", 4);
+        cache.shared.deafen();
+        assert_eq!(cache.get("d"), None);
+        cache.keep(cache.ticket(), "d", 4);
+        cache.shared.listening.store(true, Ordering::Release);
+        assert_eq!(cache.get("d"), None, "nothing was kept while deaf");
+        let stats = cache.stats();
+        assert_eq!((stats.hits, stats.misses), (2, 6));
+    }
+}

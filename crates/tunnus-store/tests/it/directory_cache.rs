@@ -1,0 +1,88 @@
+//! The directory cache on a real PostgreSQL: what it keeps is dropped when
+//! the person changes, whoever changes them.
+
+use std::time::{Duration, Instant};
+
+use diesel::RunQueryDsl;
+use tunnus_store::testing::TestDatabase;
+use tunnus_store::{Db, DirectoryCache, users};
+
+use crate::users::user;
+
+/// Keeps `value` for `person` and checks that it is used. Retried: the
+/// channel is shared by every test schema of the database, and another
+/// test's change drops what this one keeps.
+fn keep_until_used(cache: &DirectoryCache<&'static str>, person: &str, value: &'static str) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < deadline {
+        cache.keep(cache.ticket(), person, value);
+        if cache.get(person) == Some(value) {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    panic!("{person} was never kept");
+}
+
+async fn insert_person(db: &Db, email: &str) -> String {
+    let u = user(email);
+    let id = u.id.to_string();
+    db.write(move |c| users::insert(c, &u)).await.unwrap();
+    id
+}
+
+async fn rename(db: &Db, id: &str, name: &str) {
+    let sql = format!("UPDATE users SET given_name = '{name}' WHERE id = '{id}'");
+    db.write(move |c| Ok(diesel::sql_query(sql).execute(c)?)).await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_change_anywhere_drops_what_the_cache_kept() {
+    let Some(t) = TestDatabase::postgres() else { return };
+    let db = t.migrated();
+    // Another replica (or `tunnus` on the command line): a pool of its own.
+    let other = t.migrated();
+    let cache = DirectoryCache::start(&db, 100).expect("a cache on PostgreSQL");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !cache.stats().listening {
+        assert!(Instant::now() < deadline, "the listener never started");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let aino = insert_person(&db, "aino@example.com").await;
+    let eino = insert_person(&db, "eino@example.com").await;
+
+    // This replica's own write is seen by its very next read, every time.
+    for round in 0..20 {
+        keep_until_used(&cache, &aino, "before");
+        rename(&db, &aino, &format!("Aino{round}")).await;
+        assert_eq!(cache.get(&aino), None, "round {round}: the replica's own change was not seen at once");
+    }
+
+    // Another replica's change is heard within moments.
+    keep_until_used(&cache, &aino, "before");
+    keep_until_used(&cache, &eino, "before");
+    rename(&other, &aino, "Aino-elsewhere").await;
+    let heard = Instant::now() + Duration::from_secs(5);
+    while cache.get(&aino).is_some() {
+        assert!(Instant::now() < heard, "another replica's change was never heard");
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+
+    // An organization's change may concern anyone: everything is dropped.
+    keep_until_used(&cache, &eino, "before");
+    other
+        .write(|c| Ok(diesel::sql_query("INSERT INTO organizations VALUES ('o1', 'Acme', now())").execute(c)?))
+        .await
+        .unwrap();
+    let heard = Instant::now() + Duration::from_secs(5);
+    while cache.get(&eino).is_some() {
+        assert!(Instant::now() < heard, "the organization's change was never heard");
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+}
+
+#[test]
+fn there_is_no_cache_on_sqlite() {
+    let t = TestDatabase::sqlite();
+    assert!(DirectoryCache::<u8>::start(&t.migrated(), 100).is_none());
+}

@@ -1,0 +1,13 @@
+DROP TRIGGER users_directory ON users;
+DROP TRIGGER memberships_directory ON memberships;
+DROP TRIGGER user_group_members_directory ON user_group_members;
+DROP TRIGGER entitlement_grants_directory ON entitlement_grants;
+DROP TRIGGER organizations_directory ON organizations;
+DROP TRIGGER user_groups_directory ON user_groups;
+DROP TRIGGER users_directory_truncate ON users;
+DROP TRIGGER memberships_directory_truncate ON memberships;
+DROP TRIGGER user_group_members_directory_truncate ON user_group_members;
+DROP TRIGGER entitlement_grants_directory_truncate ON entitlement_grants;
+DROP TRIGGER organizations_directory_truncate ON organizations;
+DROP TRIGGER user_groups_directory_truncate ON user_groups;
+DROP FUNCTION tunnus_directory_changed();
