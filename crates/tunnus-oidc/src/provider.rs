@@ -161,23 +161,65 @@ impl Provider {
     /// directory cache when it has them; the rights are evaluated from the
     /// facts now either way (a license that has just ended is gone).
     pub async fn active_person(&self, id: &UserId) -> StoreResult<Option<(User, AccessRights)>> {
-        let found = match &self.directory {
-            None => {
-                let id = id.clone();
-                Arc::new(self.db.lookup(move |c| read_active_person(c, &id)).await?)
-            }
-            Some(cache) => match cache.get(id.as_str()) {
-                Some(found) => found,
-                None => {
-                    let ticket = cache.ticket();
-                    let reading = id.clone();
-                    let found = Arc::new(self.db.lookup(move |c| read_active_person(c, &reading)).await?);
-                    cache.keep(ticket, id.as_str(), found.clone());
-                    found
-                }
-            },
+        let found = match self.cached_person(id) {
+            Some(found) => found,
+            None => self.read_person(id, |_, _| Ok(())).await?.0,
         };
         Ok(found.as_ref().as_ref().map(|(user, facts)| (user.clone(), self.rights_now(facts))))
+    }
+
+    /// [`Provider::active_person`], with `more` read about the person in
+    /// the same database visit (the only one when the person is cached).
+    pub async fn active_person_with<T, F>(&self, id: &UserId, more: F) -> StoreResult<Option<(User, AccessRights, T)>>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut DbConnection, &User) -> StoreResult<T> + Send + 'static,
+    {
+        let (found, extra) = match self.cached_person(id) {
+            Some(found) => {
+                let Some((user, _)) = found.as_ref() else { return Ok(None) };
+                let user = user.clone();
+                let extra = self.db.lookup(move |c| more(c, &user)).await?;
+                (found, Some(extra))
+            }
+            None => self.read_person(id, more).await?,
+        };
+        Ok(found
+            .as_ref()
+            .as_ref()
+            .zip(extra)
+            .map(|((user, facts), extra)| (user.clone(), self.rights_now(facts), extra)))
+    }
+
+    fn cached_person(&self, id: &UserId) -> Option<Arc<Option<(User, AccessFacts)>>> {
+        self.directory.as_ref().and_then(|cache| cache.get(id.as_str()))
+    }
+
+    /// Reads the person, and `more` about them if they are active, in one
+    /// visit; keeps the person in the directory cache.
+    async fn read_person<T, F>(&self, id: &UserId, more: F) -> StoreResult<(Arc<Option<(User, AccessFacts)>>, Option<T>)>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut DbConnection, &User) -> StoreResult<T> + Send + 'static,
+    {
+        let ticket = self.directory.as_ref().map(DirectoryCache::ticket);
+        let reading = id.clone();
+        let (found, extra) = self
+            .db
+            .lookup(move |c| {
+                let found = read_active_person(c, &reading)?;
+                let extra = match &found {
+                    Some((user, _)) => Some(more(c, user)?),
+                    None => None,
+                };
+                Ok((found, extra))
+            })
+            .await?;
+        let found = Arc::new(found);
+        if let (Some(cache), Some(ticket)) = (&self.directory, ticket) {
+            cache.keep(ticket, id.as_str(), found.clone());
+        }
+        Ok((found, extra))
     }
 
     /// The directory cache's figures, when there is one (PostgreSQL).

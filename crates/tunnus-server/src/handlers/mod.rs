@@ -18,6 +18,7 @@ pub mod upstream;
 use actix_web::cookie::{Cookie, SameSite, time::Duration as CookieDuration};
 use actix_web::{HttpMessage as _, HttpRequest, HttpResponse, web};
 use tunnus_core::User;
+use tunnus_core::access::AccessRights;
 use tunnus_core::session::SsoSession;
 use tunnus_i18n::Tr;
 use tunnus_store::users;
@@ -52,9 +53,29 @@ pub async fn signed_in(req: &HttpRequest, state: &AppState) -> Result<Option<(Ss
     Ok(found.map(|(session, user, ())| (session, user)))
 }
 
+/// The signed-in person with their access rights now, and `more` read
+/// about them: in one database visit, in which the person is not read
+/// again if the directory cache has them (see `Provider::active_person_with`).
+pub async fn signed_in_with_rights<T, F>(
+    req: &HttpRequest,
+    state: &AppState,
+    more: F,
+) -> Result<Option<(SsoSession, User, AccessRights, T)>, AppError>
+where
+    T: Send + 'static,
+    F: FnOnce(&mut tunnus_store::DbConnection, &User) -> tunnus_store::StoreResult<T> + Send + 'static,
+{
+    let cookie = session_cookie(req, state);
+    let Some(session) = sessions::current(state, cookie.as_deref()).await? else {
+        return Ok(None);
+    };
+    let found = state.provider.active_person_with(&session.user_id, more).await?;
+    Ok(found.map(|(user, rights, extra)| (session, user, rights, extra)))
+}
+
 /// [`signed_in`], with `more` read about the person in the same database
 /// visit (on PostgreSQL one trip to the blocking pool instead of two).
-pub async fn signed_in_reading<T, F>(
+async fn signed_in_reading<T, F>(
     req: &HttpRequest,
     state: &AppState,
     more: F,
