@@ -20,7 +20,7 @@ use crate::claims::TokenSubject;
 use crate::error::{ErrorCode, OAuthError, OAuthResult};
 use crate::keys::half_hash;
 use crate::params::Params;
-use crate::provider::{Provider, with_facts_if_active};
+use crate::provider::Provider;
 
 /// The `acr` of a password sign-in.
 pub const ACR_PASSWORD: &str = "urn:tunnus:acr:password";
@@ -154,15 +154,8 @@ impl Provider {
         let token =
             SecretToken::from_presented(presented).ok_or_else(|| OAuthError::invalid_grant("unknown refresh token"))?;
         let hash = token.hash();
-        let h = hash.clone();
-        // The token, its person and their rights in one database visit of
-        // two statements: a refresh is one read and one write.
         let (record, person) = self
-            .db
-            .lookup(move |c| {
-                let Some((record, user)) = refresh_tokens::find_with_user(c, &h)? else { return Ok(None) };
-                Ok(Some((record, with_facts_if_active(c, user)?)))
-            })
+            .refresh_token_and_person(&hash)
             .await?
             .ok_or_else(|| OAuthError::invalid_grant("unknown refresh token"))?;
         let now = self.clock.now();
@@ -201,15 +194,16 @@ impl Provider {
                 asked
             }
         };
-        let (user, facts) = person.ok_or_else(|| OAuthError::invalid_grant("the account is not active"))?;
-        let rights = self.rights_now(&facts);
+        let (user, facts) =
+            person.as_ref().as_ref().ok_or_else(|| OAuthError::invalid_grant("the account is not active"))?;
+        let rights = self.rights_now(facts);
         let auth = AuthContext {
             auth_time: record.auth_time,
             amr: serde_json::from_str(&record.amr).unwrap_or_default(),
             sid: record.sid.clone(),
         };
         let family = record.family_id.clone();
-        let subject = self.subject(client, &user, &rights, &scopes)?;
+        let subject = self.subject(client, user, &rights, &scopes)?;
         self.mint(client, &subject, &scopes, &auth, None, &family, Some(Some((hash, record)))).await
     }
 

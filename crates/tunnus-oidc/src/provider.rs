@@ -7,7 +7,8 @@ use std::time::Instant;
 use time::{Duration, OffsetDateTime};
 use tunnus_core::access::{AccessFacts, AccessRights};
 use tunnus_core::client::{Client, ClientId};
-use tunnus_core::{Clock, User, UserId};
+use tunnus_core::{Clock, TokenHash, User, UserId};
+use tunnus_store::refresh_tokens::{self, RefreshRecord};
 use tunnus_store::{Db, DbConnection, DirectoryCache, Ephemeral, StoreResult, clients, orgs, users};
 
 use crate::keys::KeyRing;
@@ -189,6 +190,34 @@ impl Provider {
             .as_ref()
             .zip(extra)
             .map(|((user, facts), extra)| (user.clone(), self.rights_now(facts), extra)))
+    }
+
+    /// A refresh token and its person (with their access facts, if the
+    /// account is active). Without the directory cache, one database visit
+    /// of one statement for both; with it, the token alone when the person
+    /// is cached, or a second visit for the person when not.
+    pub(crate) async fn refresh_token_and_person(
+        &self,
+        hash: &TokenHash,
+    ) -> StoreResult<Option<(RefreshRecord, Arc<Option<(User, AccessFacts)>>)>> {
+        let h = hash.clone();
+        if self.directory.is_none() {
+            let found = self
+                .db
+                .lookup(move |c| {
+                    let Some((record, user)) = refresh_tokens::find_with_user(c, &h)? else { return Ok(None) };
+                    Ok(Some((record, with_facts_if_active(c, user)?)))
+                })
+                .await?;
+            return Ok(found.map(|(record, person)| (record, Arc::new(person))));
+        }
+        let Some(record) = self.db.lookup(move |c| refresh_tokens::find(c, &h)).await? else { return Ok(None) };
+        let id = UserId::from_stored(record.user_id.clone());
+        let person = match self.cached_person(&id) {
+            Some(person) => person,
+            None => self.read_person(&id, |_, _| Ok(())).await?.0,
+        };
+        Ok(Some((record, person)))
     }
 
     fn cached_person(&self, id: &UserId) -> Option<Arc<Option<(User, AccessFacts)>>> {
