@@ -220,8 +220,12 @@ fn listen<T>(cache: Weak<Shared<T>>) {
     }
 }
 
+/// The listener's `application_name`, to tell its session from the pool's.
+pub const APPLICATION_NAME: &str = "tunnus-directory-listener";
+
 fn session<T>(cache: &Weak<Shared<T>>, conn: &mut PgConnection) -> Ended {
-    if let Err(e) = diesel::sql_query(format!("LISTEN {CHANNEL}")).execute(conn) {
+    let listen = format!("SET application_name = '{APPLICATION_NAME}'; LISTEN {CHANNEL}");
+    if let Err(e) = diesel::connection::SimpleConnection::batch_execute(conn, &listen) {
         return Ended::Lost(e.to_string());
     }
     {

@@ -81,6 +81,42 @@ async fn a_change_anywhere_drops_what_the_cache_kept() {
     }
 }
 
+/// A listener whose connection is cut stops the cache from being used
+/// (what changed meanwhile was not heard), and listens again.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_lost_listener_empties_the_cache_until_it_listens_again() {
+    let Some(t) = TestDatabase::postgres() else { return };
+    let db = t.migrated();
+    let cache = DirectoryCache::start(&db, 100).expect("a cache on PostgreSQL");
+    let listening = |want: bool| {
+        let cache = cache.clone();
+        async move {
+            let deadline = Instant::now() + Duration::from_secs(10);
+            while cache.stats().listening != want {
+                assert!(Instant::now() < deadline, "the listener never became listening={want}");
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+        }
+    };
+    listening(true).await;
+    keep_until_used(&cache, "aino", "before");
+
+    // Every listener of the database (other tests' too: they only read uncached meanwhile).
+    let cut = format!(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = '{}'",
+        tunnus_store::directory_cache::APPLICATION_NAME
+    );
+    db.read(move |c| Ok(diesel::sql_query(cut).execute(c)?)).await.unwrap();
+    listening(false).await;
+    assert_eq!(cache.get("aino"), None, "nothing is used while not listening");
+    cache.keep(cache.ticket(), "aino", "kept while deaf");
+    assert_eq!(cache.get("aino"), None, "nothing is kept while not listening");
+
+    listening(true).await;
+    assert_eq!(cache.get("aino"), None, "what was kept before the loss is gone");
+    keep_until_used(&cache, "aino", "after");
+}
+
 #[test]
 fn there_is_no_cache_on_sqlite() {
     let t = TestDatabase::sqlite();
