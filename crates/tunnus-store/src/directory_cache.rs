@@ -44,6 +44,21 @@ pub const POLL: Duration = Duration::from_millis(5);
 /// How long the listener waits before connecting again after losing its connection.
 const RECONNECT: Duration = Duration::from_secs(1);
 
+/// Within the caller's transaction, on PostgreSQL: announces one change
+/// that may concern anyone (`*`, sent at commit) and silences the
+/// per-person announcements of the rest of the transaction. For bulk
+/// writes (a legacy import's batch of thousands of people), where one
+/// notification per row cost a quarter of the import's speed.
+pub fn announce_bulk_change(conn: &mut crate::DbConnection) -> crate::StoreResult<()> {
+    if let crate::DbConnection::Postgresql(c) = conn {
+        diesel::connection::SimpleConnection::batch_execute(
+            c,
+            &format!("SELECT set_config('tunnus.directory_bulk', 'on', true); NOTIFY {CHANNEL}, '*'"),
+        )?;
+    }
+    Ok(())
+}
+
 /// A cache of `T` by person id, kept current by PostgreSQL notifications.
 /// Cheap to clone; the listener stops when the last clone is dropped.
 pub struct DirectoryCache<T> {

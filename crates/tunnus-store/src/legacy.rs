@@ -346,7 +346,7 @@ pub fn prepare_batch(conn: &mut DbConnection) -> StoreResult<()> {
         diesel::sql_query("PRAGMA cache_size = -65536").execute(c)?;
         diesel::sql_query("PRAGMA wal_autocheckpoint = 16384").execute(c)?;
     }
-    Ok(())
+    crate::directory_cache::announce_bulk_change(conn)
 }
 
 /// Refreshes PostgreSQL's statistics of the tables an import fills. Without

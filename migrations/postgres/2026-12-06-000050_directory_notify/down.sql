@@ -10,4 +10,6 @@ DROP TRIGGER user_group_members_directory_truncate ON user_group_members;
 DROP TRIGGER entitlement_grants_directory_truncate ON entitlement_grants;
 DROP TRIGGER organizations_directory_truncate ON organizations;
 DROP TRIGGER user_groups_directory_truncate ON user_groups;
-DROP FUNCTION tunnus_directory_changed();
+DROP FUNCTION tunnus_directory_user_row();
+DROP FUNCTION tunnus_directory_member_row();
+DROP FUNCTION tunnus_directory_all();

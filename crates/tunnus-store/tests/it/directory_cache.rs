@@ -79,6 +79,24 @@ async fn a_change_anywhere_drops_what_the_cache_kept() {
         assert!(Instant::now() < heard, "the organization's change was never heard");
         tokio::time::sleep(Duration::from_millis(2)).await;
     }
+
+    // A bulk writer's transaction (a legacy import's batch) silences the
+    // row triggers and announces one change for everyone instead.
+    keep_until_used(&cache, &aino, "before");
+    keep_until_used(&cache, &eino, "before");
+    let sql = format!("UPDATE users SET given_name = 'Bulk' WHERE id = '{eino}'");
+    other
+        .write(move |c| {
+            tunnus_store::directory_cache::announce_bulk_change(c)?;
+            Ok(diesel::sql_query(sql).execute(c)?)
+        })
+        .await
+        .unwrap();
+    let heard = Instant::now() + Duration::from_secs(5);
+    while cache.get(&aino).is_some() || cache.get(&eino).is_some() {
+        assert!(Instant::now() < heard, "the bulk change was never heard");
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
 }
 
 /// A listener whose connection is cut stops the cache from being used
