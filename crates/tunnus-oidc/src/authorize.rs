@@ -319,18 +319,18 @@ impl Provider {
             };
         }
         // Access rights are evaluated now, at every authorization, silent SSO included.
-        if let Some(required) = &req.client.required_entitlement {
-            if !rights.has(required) {
-                if req.prompt.none {
-                    return Err(req.error(
-                        ErrorCode::AccessDenied,
-                        &format!("the person lacks the {required} entitlement"),
-                        issuer,
-                    ));
-                }
-                let granters = self.access_granters(rights).await.map_err(|e| AuthorizeError::Page(e.into()))?;
-                return Ok(Decision::AccessDenied { entitlement: required.clone(), granters });
+        if let Some(required) = &req.client.required_entitlement
+            && !rights.has(required)
+        {
+            if req.prompt.none {
+                return Err(req.error(
+                    ErrorCode::AccessDenied,
+                    &format!("the person lacks the {required} entitlement"),
+                    issuer,
+                ));
             }
+            let granters = self.access_granters(rights).await.map_err(|e| AuthorizeError::Page(e.into()))?;
+            return Ok(Decision::AccessDenied { entitlement: required.clone(), granters });
         }
         if req.client.first_party || consent_given {
             return Ok(Decision::Issue);

@@ -55,6 +55,10 @@ impl ProviderSettings {
     }
 }
 
+/// What the directory says about a person: their account and the facts
+/// their access rights follow from, or `None` if the account is not active.
+type DirectoryEntry = Arc<Option<(User, AccessFacts)>>;
+
 /// A person who proved who they are in an SSO session.
 #[derive(Debug, Clone)]
 pub struct Authenticated {
@@ -92,7 +96,7 @@ pub struct Provider {
     pub secret_key: Arc<[u8]>,
     clients: Arc<ClientCache>,
     /// People as the directory last said, on PostgreSQL (see [`Provider::active_person`]).
-    directory: Option<DirectoryCache<Arc<Option<(User, AccessFacts)>>>>,
+    directory: Option<DirectoryCache<DirectoryEntry>>,
     /// The discovery document as served; it depends only on the settings.
     discovery: Arc<str>,
 }
@@ -199,7 +203,7 @@ impl Provider {
     pub(crate) async fn refresh_token_and_person(
         &self,
         hash: &TokenHash,
-    ) -> StoreResult<Option<(RefreshRecord, Arc<Option<(User, AccessFacts)>>)>> {
+    ) -> StoreResult<Option<(RefreshRecord, DirectoryEntry)>> {
         let h = hash.clone();
         if self.directory.is_none() {
             let found = self
@@ -220,13 +224,13 @@ impl Provider {
         Ok(Some((record, person)))
     }
 
-    fn cached_person(&self, id: &UserId) -> Option<Arc<Option<(User, AccessFacts)>>> {
+    fn cached_person(&self, id: &UserId) -> Option<DirectoryEntry> {
         self.directory.as_ref().and_then(|cache| cache.get(id.as_str()))
     }
 
     /// Reads the person, and `more` about them if they are active, in one
     /// visit; keeps the person in the directory cache.
-    async fn read_person<T, F>(&self, id: &UserId, more: F) -> StoreResult<(Arc<Option<(User, AccessFacts)>>, Option<T>)>
+    async fn read_person<T, F>(&self, id: &UserId, more: F) -> StoreResult<(DirectoryEntry, Option<T>)>
     where
         T: Send + 'static,
         F: FnOnce(&mut DbConnection, &User) -> StoreResult<T> + Send + 'static,

@@ -158,8 +158,8 @@ async fn proceed(
     // are evaluated now, at every authorization, silent SSO included; a
     // code carries them.
     let now = state.clock.now();
-    let found = signed_in_with_rights(req, state, move |c, user| tunnus_store::terms::outstanding(c, &user.id, now))
-        .await?;
+    let found =
+        signed_in_with_rights(req, state, move |c, user| tunnus_store::terms::outstanding(c, &user.id, now)).await?;
     let (signed, outstanding_terms) = match found {
         Some((session, user, rights, terms)) => (Some((session, user, rights)), terms),
         None => (None, Vec::new()),

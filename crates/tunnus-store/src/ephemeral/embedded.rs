@@ -399,21 +399,11 @@ impl EmbeddedStore {
 
     pub async fn set_add(&self, key: &str, member: &str, ttl: Duration) -> StoreResult<()> {
         let member = member.to_owned();
-        self.store_set(
-            key,
-            move |s| s.insert(member),
-            Some(ttl),
-        )
-        .await
+        self.store_set(key, move |s| s.insert(member), Some(ttl)).await
     }
 
     pub async fn set_remove(&self, key: &str, member: &str) -> StoreResult<()> {
-        self.store_set(
-            key,
-            |s| s.remove(member),
-            None,
-        )
-        .await
+        self.store_set(key, |s| s.remove(member), None).await
     }
 
     pub fn set_members(&self, key: &str) -> StoreResult<Vec<String>> {
