@@ -33,7 +33,7 @@ pub struct ProviderSettings {
     /// within this time. Zero reads the client on every request.
     pub client_cache_ttl: std::time::Duration,
     /// How many people's directory entries (their row and access facts) a
-    /// replica keeps for UserInfo on PostgreSQL; 0 reads them every time.
+    /// process keeps for UserInfo, authorization and refresh; 0 reads them every time.
     /// See [`tunnus_store::DirectoryCache`].
     pub directory_cache_entries: usize,
 }
@@ -95,7 +95,7 @@ pub struct Provider {
     pub settings: Arc<ProviderSettings>,
     pub secret_key: Arc<[u8]>,
     clients: Arc<ClientCache>,
-    /// People as the directory last said, on PostgreSQL (see [`Provider::active_person`]).
+    /// People as the directory last said (see [`Provider::active_person`]).
     directory: Option<DirectoryCache<DirectoryEntry>>,
     /// The discovery document as served; it depends only on the settings.
     discovery: Arc<str>,
@@ -162,7 +162,7 @@ impl Provider {
     /// An active person and their access rights now, in one database visit:
     /// what every token and userinfo answer is built from.
     ///
-    /// On PostgreSQL the person's row and access facts come from the
+    /// The person's row and access facts come from the
     /// directory cache when it has them; the rights are evaluated from the
     /// facts now either way (a license that has just ended is gone).
     pub async fn active_person(&self, id: &UserId) -> StoreResult<Option<(User, AccessRights)>> {
@@ -255,7 +255,7 @@ impl Provider {
         Ok((found, extra))
     }
 
-    /// The directory cache's figures, when there is one (PostgreSQL).
+    /// The directory cache's figures, when there is one.
     pub fn directory_cache_stats(&self) -> Option<tunnus_store::directory_cache::CacheStats> {
         self.directory.as_ref().map(DirectoryCache::stats)
     }

@@ -168,8 +168,8 @@ pub struct OidcConfig {
     /// Clients are kept in memory this long after being read; changes made
     /// with `tunnus client` reach running servers within it (0: never kept).
     pub client_cache_seconds: u64,
-    /// On PostgreSQL, how many people's directory entries a replica keeps
-    /// for UserInfo, dropped as soon as they change (0: none kept).
+    /// How many people's directory entries a process keeps for UserInfo,
+    /// authorization and refresh, dropped as soon as they change (0: none kept).
     pub directory_cache_entries: usize,
 }
 

@@ -179,8 +179,8 @@ pub struct Db {
     /// SQLite only: the thread that checkpoints the write-ahead log.
     checkpointer: Option<checkpoint::Checkpointer>,
     url: Arc<str>,
-    /// PostgreSQL only: writes committed through [`Db::write`] (any of
-    /// which may have changed the directory), and the listeners of
+    /// Writes committed through [`Db::write`] (any of which may have
+    /// changed the directory), and the listeners of
     /// [`crate::DirectoryCache`] to wake after each.
     directory_writes: Arc<DirectoryWrites>,
 }
@@ -240,10 +240,10 @@ impl Db {
     }
 
     /// How many writes this process has committed through [`Db::write`] or
-    /// [`Db::write_blocking`] on PostgreSQL: [`crate::DirectoryCache`] is
-    /// not used until its listener has caught up with them all. (Token
-    /// writes, through [`Db::write_statement`], touch no directory table and
-    /// are not counted.)
+    /// [`Db::write_blocking`]: [`crate::DirectoryCache`] is not used until
+    /// its listener has caught up with them all. (Token writes, through
+    /// [`Db::write_statement`], touch no directory table and are not
+    /// counted.)
     pub(crate) fn directory_writes(&self) -> u64 {
         self.directory_writes.committed.load(std::sync::atomic::Ordering::Acquire)
     }
@@ -254,9 +254,6 @@ impl Db {
     }
 
     fn wrote_directory(&self) {
-        if self.backend != Backend::Postgres {
-            return;
-        }
         self.directory_writes.committed.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
         for listener in self.directory_writes.listeners.lock().unwrap_or_else(|p| p.into_inner()).iter() {
             listener.unpark();
@@ -336,11 +333,22 @@ impl Db {
         T: Send + 'static,
         F: FnOnce(&mut DbConnection) -> StoreResult<T> + Send + 'static,
     {
+        let written = self.commit(work).await;
+        self.wrote_directory();
+        written
+    }
+
+    /// [`Db::write`] without counting it as a possible directory change.
+    async fn commit<T, F>(&self, work: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut DbConnection) -> StoreResult<T> + Send + 'static,
+    {
         if let Some(group) = &self.group_commit {
             return group.write(work).await;
         }
         let db = self.clone();
-        tokio::task::spawn_blocking(move || db.write_blocking(work))
+        tokio::task::spawn_blocking(move || db.commit_blocking(work))
             .await
             .map_err(|e| StoreError::unavailable(format!("database task failed: {e}")))?
     }
@@ -359,13 +367,22 @@ impl Db {
         F: FnOnce(&mut DbConnection) -> StoreResult<T> + Send + 'static,
     {
         match self.backend {
-            Backend::Sqlite => self.write(work).await,
+            Backend::Sqlite => self.commit(work).await,
             Backend::Postgres => self.outside_transaction(work).await,
         }
     }
 
     /// [`Db::write`] for callers already on a blocking thread (the CLI).
     pub fn write_blocking<T, F>(&self, work: F) -> StoreResult<T>
+    where
+        F: FnOnce(&mut DbConnection) -> StoreResult<T>,
+    {
+        let written = self.commit_blocking(work);
+        self.wrote_directory();
+        written
+    }
+
+    fn commit_blocking<T, F>(&self, work: F) -> StoreResult<T>
     where
         F: FnOnce(&mut DbConnection) -> StoreResult<T>,
     {
@@ -380,7 +397,6 @@ impl Db {
         if let Some(checkpointer) = &self.checkpointer {
             checkpointer.wrote();
         }
-        self.wrote_directory();
         written
     }
 

@@ -1,30 +1,35 @@
 //! What the directory says about a person (their row, memberships, groups
-//! and licenses), kept in this replica's memory for the paths that read it
-//! at every call — UserInfo above all — and dropped the moment it changes.
+//! and licenses), kept in this process's memory for the paths that read it
+//! at every call — UserInfo, authorization, refresh — and dropped the moment
+//! it changes.
 //!
-//! PostgreSQL only. Triggers announce every change to those tables on the
-//! channel [`CHANNEL`] when its transaction commits (migration
-//! `2026-12-06-000050_directory_notify`): `u:<id>` for one person, `*` for
-//! a change that may concern many (an organization's license). A thread of
-//! each replica listens on a connection of its own and drops what changed,
-//! so a change made anywhere — another replica, `tunnus` on the command
-//! line, SQL by hand — is seen everywhere within [`POLL`] of its commit.
+//! The database says what changed (migration
+//! `2026-12-06-000050_directory_notify` of each backend), whoever changed
+//! it — another replica, `tunnus` on the command line, SQL by hand:
+//! - PostgreSQL: triggers send `NOTIFY` on [`CHANNEL`] as the transaction
+//!   commits, `u:<id>` for one person, `*` for a change that may concern
+//!   many (an organization's license). A thread listens on a connection of
+//!   its own.
+//! - SQLite, which has no notifications between processes: triggers append
+//!   the person (or NULL for many) to the table `directory_changes`, which
+//!   a thread reads every [`POLL`] and prunes now and then.
 //!
-//! What keeps a cached answer from being older than that:
+//! Either way a change is seen within about [`POLL`] of its commit. What
+//! keeps a cached answer from being older than that:
 //! - Entries are used only while the listener is connected and listening.
 //!   When its connection is lost, the cache is emptied and bypassed until
 //!   the listener is back (a change in between was not heard).
 //! - A read that may have raced a change is not kept: every drop advances a
 //!   generation, and an answer read under an older generation is discarded.
-//! - A replica reads its own writes at once: after each write this replica
-//!   commits through [`Db::write`], the cache is bypassed until the listener
-//!   has made a round trip to the server, after which every notification of
-//!   that write has arrived (the server sends a listening session its
-//!   pending notifications before answering its next query).
+//! - A process reads its own writes at once: after each write it commits
+//!   through [`Db::write`], the cache is bypassed until the listener has
+//!   looked again (PostgreSQL: one round trip, before whose answer the
+//!   server sends what was notified; SQLite: one read of the log).
 //!
-//! The listener needs a session of its own on the server: behind a pooler
-//! in transaction mode (PgBouncer's default) notifications are not
-//! delivered, and the cache must be switched off (`directory_cache_entries = 0`).
+//! On PostgreSQL the listener needs a session of its own on the server:
+//! behind a pooler in transaction mode (PgBouncer's default) notifications
+//! are not delivered, and the cache must be switched off
+//! (`directory_cache_entries = 0`).
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -44,17 +49,29 @@ pub const POLL: Duration = Duration::from_millis(5);
 /// How long the listener waits before connecting again after losing its connection.
 const RECONNECT: Duration = Duration::from_secs(1);
 
-/// Within the caller's transaction, on PostgreSQL: announces one change
-/// that may concern anyone (`*`, sent at commit) and silences the
-/// per-person announcements of the rest of the transaction. For bulk
-/// writes (a legacy import's batch of thousands of people), where one
-/// notification per row cost a quarter of the import's speed.
+/// Within the caller's transaction: announces one change that may concern
+/// anyone (seen at commit) and silences the per-person announcements of
+/// the rest of the transaction, until [`end_bulk_change`]. For bulk writes
+/// (a legacy import's batch of thousands of people), where one
+/// announcement per row cost a quarter of the import's speed.
 pub fn announce_bulk_change(conn: &mut crate::DbConnection) -> crate::StoreResult<()> {
-    if let crate::DbConnection::Postgresql(c) = conn {
-        diesel::connection::SimpleConnection::batch_execute(
-            c,
-            &format!("SELECT set_config('tunnus.directory_bulk', 'on', true); NOTIFY {CHANNEL}, '*'"),
-        )?;
+    let sql = match conn {
+        crate::DbConnection::Postgresql(_) => {
+            format!("SELECT set_config('tunnus.directory_bulk', 'on', true); NOTIFY {CHANNEL}, '*'")
+        }
+        crate::DbConnection::Sqlite(_) => "INSERT INTO directory_changes (person) VALUES (NULL); \
+             INSERT INTO directory_bulk (since) VALUES (CURRENT_TIMESTAMP)"
+            .to_owned(),
+    };
+    diesel::connection::SimpleConnection::batch_execute(conn, &sql)?;
+    Ok(())
+}
+
+/// Ends what [`announce_bulk_change`] began, before the transaction commits
+/// (PostgreSQL's setting ends with the transaction by itself).
+pub fn end_bulk_change(conn: &mut crate::DbConnection) -> crate::StoreResult<()> {
+    if let crate::DbConnection::Sqlite(c) = conn {
+        diesel::connection::SimpleConnection::batch_execute(c, "DELETE FROM directory_bulk")?;
     }
     Ok(())
 }
@@ -109,11 +126,9 @@ pub struct CacheStats {
 }
 
 impl<T: Clone + Send + 'static> DirectoryCache<T> {
-    /// Starts the cache and its listener on PostgreSQL; `None` on SQLite
-    /// (read in this process, in microseconds: nothing to save) or when
-    /// `capacity` is 0.
+    /// Starts the cache and its listener; `None` when `capacity` is 0.
     pub fn start(db: &Db, capacity: usize) -> Option<Self> {
-        if db.backend() != Backend::Postgres || capacity == 0 {
+        if capacity == 0 {
             return None;
         }
         let shared = Arc::new(Shared {
@@ -215,6 +230,13 @@ enum Ended {
 /// The listener thread: connects, listens, and drops what changes, until
 /// the cache is gone.
 fn listen<T>(cache: Weak<Shared<T>>) {
+    let backend = match cache.upgrade() {
+        Some(shared) => shared.db.backend(),
+        None => return,
+    };
+    if backend == Backend::Sqlite {
+        return read_log(&cache);
+    }
     loop {
         let Some(shared) = cache.upgrade() else { return };
         let url = shared.db.url().to_owned();
@@ -269,6 +291,81 @@ fn session<T>(cache: &Weak<Shared<T>>, conn: &mut PgConnection) -> Ended {
         drop(shared);
         std::thread::park_timeout(POLL);
     }
+}
+
+/// How often the SQLite listener deletes the log rows it has read.
+const PRUNE_EVERY: Duration = Duration::from_secs(30);
+
+/// The listener on SQLite: reads `directory_changes` every [`POLL`] (and
+/// at once after each write of this process), until the cache is gone.
+fn read_log<T>(cache: &Weak<Shared<T>>) {
+    let mut seen: Option<i64> = None;
+    let mut pruned_at = std::time::Instant::now();
+    loop {
+        let Some(shared) = cache.upgrade() else { return };
+        let writes = shared.db.directory_writes();
+        let after = seen.unwrap_or(i64::MAX);
+        let read = shared.db.read_blocking(move |c| {
+            let last: LastSeq = diesel::sql_query("SELECT max(seq) AS seq FROM directory_changes").get_result(c)?;
+            let changes: Vec<Change> =
+                diesel::sql_query("SELECT seq, person FROM directory_changes WHERE seq > ? ORDER BY seq")
+                    .bind::<diesel::sql_types::BigInt, _>(after)
+                    .load(c)?;
+            Ok((last.seq.unwrap_or(0), changes))
+        });
+        match read {
+            Ok((last, changes)) => {
+                if seen.is_none() {
+                    // Nothing was read before this point: anything kept until now may be stale.
+                    shared.drop_named("*");
+                    shared.listening.store(true, Ordering::Release);
+                }
+                for change in &changes {
+                    match &change.person {
+                        Some(person) => shared.drop_named(&format!("u:{person}")),
+                        None => shared.drop_named("*"),
+                    }
+                }
+                seen = Some(changes.last().map_or(last.max(seen.unwrap_or(0)), |c| c.seq));
+                shared.caught_up.fetch_max(writes, Ordering::AcqRel);
+            }
+            Err(e) => {
+                if seen.take().is_some() {
+                    tracing::warn!(error = %e, "directory log unreadable; reading the directory uncached");
+                }
+                shared.deafen();
+            }
+        }
+        if let Some(upto) = seen
+            && pruned_at.elapsed() >= PRUNE_EVERY
+        {
+            pruned_at = std::time::Instant::now();
+            let pruned = shared.db.write_blocking(move |c| {
+                Ok(diesel::sql_query("DELETE FROM directory_changes WHERE seq <= ?")
+                    .bind::<diesel::sql_types::BigInt, _>(upto)
+                    .execute(c)?)
+            });
+            if let Err(e) = pruned {
+                tracing::warn!(error = %e, "directory log not pruned");
+            }
+        }
+        drop(shared);
+        std::thread::park_timeout(POLL);
+    }
+}
+
+#[derive(diesel::QueryableByName)]
+struct LastSeq {
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::BigInt>)]
+    seq: Option<i64>,
+}
+
+#[derive(diesel::QueryableByName)]
+struct Change {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    seq: i64,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+    person: Option<String>,
 }
 
 #[cfg(test)]

@@ -349,6 +349,11 @@ pub fn prepare_batch(conn: &mut DbConnection) -> StoreResult<()> {
     crate::directory_cache::announce_bulk_change(conn)
 }
 
+/// The end of a batch's transaction (see [`prepare_batch`]).
+pub fn finish_batch(conn: &mut DbConnection) -> StoreResult<()> {
+    crate::directory_cache::end_bulk_change(conn)
+}
+
 /// Refreshes PostgreSQL's statistics of the tables an import fills. Without
 /// them (autovacuum off, or not yet run) the planner keeps believing the
 /// tables are tiny and answers each batch's lookups with full scans, so the

@@ -153,7 +153,7 @@ async fn proceed(
     consent_given: bool,
 ) -> Result<HttpResponse, AppError> {
     // The person, the terms they still have to accept and the facts their
-    // access rights follow from, in one visit (with PostgreSQL, the person
+    // access rights follow from, in one visit (the person
     // and the facts from the directory cache when it has them). The rights
     // are evaluated now, at every authorization, silent SSO included; a
     // code carries them.

@@ -252,7 +252,8 @@ impl Importer {
         // up every id of the batch again would cost a probe per row.
         w.replaced =
             w.legacy.iter().filter(|l| states.contains_key(&l.legacy_id)).map(|l| l.legacy_id.clone()).collect();
-        w.write(conn)
+        w.write(conn)?;
+        legacy::finish_batch(conn)
     }
 
     fn org(&mut self, conn: &mut DbConnection, reference: &str) -> StoreResult<Option<OrgRef>> {

@@ -1,5 +1,5 @@
-//! The directory cache on a real PostgreSQL: what it keeps is dropped when
-//! the person changes, whoever changes them.
+//! The directory cache on both backends: what it keeps is dropped when the
+//! person changes, whoever changes them.
 
 use std::time::{Duration, Instant};
 
@@ -37,10 +37,19 @@ async fn rename(db: &Db, id: &str, name: &str) {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn a_change_anywhere_drops_what_the_cache_kept() {
+async fn a_change_anywhere_drops_what_the_cache_kept_postgres() {
     let Some(t) = TestDatabase::postgres() else { return };
+    a_change_anywhere_drops_what_the_cache_kept(&t).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_change_anywhere_drops_what_the_cache_kept_sqlite() {
+    a_change_anywhere_drops_what_the_cache_kept(&TestDatabase::sqlite()).await;
+}
+
+async fn a_change_anywhere_drops_what_the_cache_kept(t: &TestDatabase) {
     let db = t.migrated();
-    // Another replica (or `tunnus` on the command line): a pool of its own.
+    // Another replica, or `tunnus` on the command line: a pool of its own.
     let other = t.migrated();
     let cache = DirectoryCache::start(&db, 100).expect("a cache on PostgreSQL");
     let deadline = Instant::now() + Duration::from_secs(10);
@@ -71,7 +80,7 @@ async fn a_change_anywhere_drops_what_the_cache_kept() {
     // An organization's change may concern anyone: everything is dropped.
     keep_until_used(&cache, &eino, "before");
     other
-        .write(|c| Ok(diesel::sql_query("INSERT INTO organizations VALUES ('o1', 'Acme', now())").execute(c)?))
+        .write(|c| Ok(diesel::sql_query("INSERT INTO organizations VALUES ('o1', 'Acme', CURRENT_TIMESTAMP)").execute(c)?))
         .await
         .unwrap();
     let heard = Instant::now() + Duration::from_secs(5);
@@ -88,7 +97,8 @@ async fn a_change_anywhere_drops_what_the_cache_kept() {
     other
         .write(move |c| {
             tunnus_store::directory_cache::announce_bulk_change(c)?;
-            Ok(diesel::sql_query(sql).execute(c)?)
+            diesel::sql_query(sql).execute(c)?;
+            tunnus_store::directory_cache::end_bulk_change(c)
         })
         .await
         .unwrap();
@@ -97,6 +107,16 @@ async fn a_change_anywhere_drops_what_the_cache_kept() {
         assert!(Instant::now() < heard, "the bulk change was never heard");
         tokio::time::sleep(Duration::from_millis(2)).await;
     }
+    // The bulk writer's silence ended with its transaction.
+    keep_until_used(&cache, &aino, "before");
+    keep_until_used(&cache, &eino, "before");
+    rename(&other, &aino, "After-bulk").await;
+    let heard = Instant::now() + Duration::from_secs(5);
+    while cache.get(&aino).is_some() {
+        assert!(Instant::now() < heard, "a change after the bulk write was never heard");
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    assert_eq!(cache.get(&eino), Some("before"), "one person's change drops only that person");
 }
 
 /// A listener whose connection is cut stops the cache from being used
@@ -136,7 +156,7 @@ async fn a_lost_listener_empties_the_cache_until_it_listens_again() {
 }
 
 #[test]
-fn there_is_no_cache_on_sqlite() {
+fn no_room_means_no_cache() {
     let t = TestDatabase::sqlite();
-    assert!(DirectoryCache::<u8>::start(&t.migrated(), 100).is_none());
+    assert!(DirectoryCache::<u8>::start(&t.migrated(), 0).is_none());
 }
