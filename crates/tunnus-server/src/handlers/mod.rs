@@ -47,10 +47,23 @@ pub fn session_cookie(req: &HttpRequest, state: &AppState) -> Option<String> {
     req.cookie(sessions::cookie_name(state.config.secure_cookies())).map(|c| c.value().to_owned())
 }
 
+/// The live SSO session the request's cookie names, if any.
+async fn current_session(req: &HttpRequest, state: &AppState) -> Result<Option<SsoSession>, AppError> {
+    let cookie = session_cookie(req, state);
+    sessions::current(state, cookie.as_deref()).await
+}
+
 /// The signed-in person, if the session cookie names a live session.
 pub async fn signed_in(req: &HttpRequest, state: &AppState) -> Result<Option<(SsoSession, User)>, AppError> {
-    let found = signed_in_reading(req, state, |_, _| Ok(())).await?;
-    Ok(found.map(|(session, user, ())| (session, user)))
+    let Some(session) = current_session(req, state).await? else {
+        return Ok(None);
+    };
+    let id = session.user_id.clone();
+    let user = state
+        .db
+        .lookup(move |c| Ok(users::find_by_id(c, &id)?.filter(|u| u.status == tunnus_core::UserStatus::Active)))
+        .await?;
+    Ok(user.map(|user| (session, user)))
 }
 
 /// The signed-in person with their access rights now, and `more` read
@@ -65,41 +78,11 @@ where
     T: Send + 'static,
     F: FnOnce(&mut tunnus_store::DbConnection, &User) -> tunnus_store::StoreResult<T> + Send + 'static,
 {
-    let cookie = session_cookie(req, state);
-    let Some(session) = sessions::current(state, cookie.as_deref()).await? else {
+    let Some(session) = current_session(req, state).await? else {
         return Ok(None);
     };
     let found = state.provider.active_person_with(&session.user_id, more).await?;
     Ok(found.map(|(user, rights, extra)| (session, user, rights, extra)))
-}
-
-/// [`signed_in`], with `more` read about the person in the same database
-/// visit (on PostgreSQL one trip to the blocking pool instead of two).
-async fn signed_in_reading<T, F>(
-    req: &HttpRequest,
-    state: &AppState,
-    more: F,
-) -> Result<Option<(SsoSession, User, T)>, AppError>
-where
-    T: Send + 'static,
-    F: FnOnce(&mut tunnus_store::DbConnection, &User) -> tunnus_store::StoreResult<T> + Send + 'static,
-{
-    let cookie = session_cookie(req, state);
-    let Some(session) = sessions::current(state, cookie.as_deref()).await? else {
-        return Ok(None);
-    };
-    let id = session.user_id.clone();
-    let found = state
-        .db
-        .lookup(move |c| {
-            let Some(user) = users::find_by_id(c, &id)?.filter(|u| u.status == tunnus_core::UserStatus::Active) else {
-                return Ok(None);
-            };
-            let extra = more(c, &user)?;
-            Ok(Some((user, extra)))
-        })
-        .await?;
-    Ok(found.map(|(user, extra)| (session, user, extra)))
 }
 
 pub fn nav(user: Option<&User>, csrf: &Csrf) -> Nav {

@@ -24,6 +24,15 @@ fn keep_until_used(cache: &DirectoryCache<&'static str>, person: &str, value: &'
     panic!("{person} was never kept");
 }
 
+/// Waits until none of `people` is served from the cache any more.
+async fn until_dropped(cache: &DirectoryCache<&'static str>, people: &[&str], what: &str) {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while people.iter().any(|p| cache.get(p).is_some()) {
+        assert!(Instant::now() < deadline, "{what} was never heard");
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+}
+
 async fn insert_person(db: &Db, email: &str) -> String {
     let u = user(email);
     let id = u.id.to_string();
@@ -71,23 +80,17 @@ async fn a_change_anywhere_drops_what_the_cache_kept(t: &TestDatabase) {
     keep_until_used(&cache, &aino, "before");
     keep_until_used(&cache, &eino, "before");
     rename(&other, &aino, "Aino-elsewhere").await;
-    let heard = Instant::now() + Duration::from_secs(5);
-    while cache.get(&aino).is_some() {
-        assert!(Instant::now() < heard, "another replica's change was never heard");
-        tokio::time::sleep(Duration::from_millis(2)).await;
-    }
+    until_dropped(&cache, &[&aino], "another replica's change").await;
 
     // An organization's change may concern anyone: everything is dropped.
     keep_until_used(&cache, &eino, "before");
     other
-        .write(|c| Ok(diesel::sql_query("INSERT INTO organizations VALUES ('o1', 'Acme', CURRENT_TIMESTAMP)").execute(c)?))
+        .write(|c| {
+            Ok(diesel::sql_query("INSERT INTO organizations VALUES ('o1', 'Acme', CURRENT_TIMESTAMP)").execute(c)?)
+        })
         .await
         .unwrap();
-    let heard = Instant::now() + Duration::from_secs(5);
-    while cache.get(&eino).is_some() {
-        assert!(Instant::now() < heard, "the organization's change was never heard");
-        tokio::time::sleep(Duration::from_millis(2)).await;
-    }
+    until_dropped(&cache, &[&eino], "the organization's change").await;
 
     // A bulk writer's transaction (a legacy import's batch) silences the
     // row triggers and announces one change for everyone instead.
@@ -102,20 +105,12 @@ async fn a_change_anywhere_drops_what_the_cache_kept(t: &TestDatabase) {
         })
         .await
         .unwrap();
-    let heard = Instant::now() + Duration::from_secs(5);
-    while cache.get(&aino).is_some() || cache.get(&eino).is_some() {
-        assert!(Instant::now() < heard, "the bulk change was never heard");
-        tokio::time::sleep(Duration::from_millis(2)).await;
-    }
+    until_dropped(&cache, &[&aino, &eino], "the bulk change").await;
     // The bulk writer's silence ended with its transaction.
     keep_until_used(&cache, &aino, "before");
     keep_until_used(&cache, &eino, "before");
     rename(&other, &aino, "After-bulk").await;
-    let heard = Instant::now() + Duration::from_secs(5);
-    while cache.get(&aino).is_some() {
-        assert!(Instant::now() < heard, "a change after the bulk write was never heard");
-        tokio::time::sleep(Duration::from_millis(2)).await;
-    }
+    until_dropped(&cache, &[&aino], "a change after the bulk write").await;
     assert_eq!(cache.get(&eino), Some("before"), "one person's change drops only that person");
 }
 
