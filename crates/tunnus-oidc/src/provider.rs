@@ -166,10 +166,7 @@ impl Provider {
     /// directory cache when it has them; the rights are evaluated from the
     /// facts now either way (a license that has just ended is gone).
     pub async fn active_person(&self, id: &UserId) -> StoreResult<Option<(User, AccessRights)>> {
-        let found = match self.cached_person(id) {
-            Some(found) => found,
-            None => self.read_person(id, |_, _| Ok(())).await?.0,
-        };
+        let found = self.person(id).await?;
         Ok(found.as_ref().as_ref().map(|(user, facts)| (user.clone(), self.rights_now(facts))))
     }
 
@@ -216,12 +213,16 @@ impl Provider {
             return Ok(found.map(|(record, person)| (record, Arc::new(person))));
         }
         let Some(record) = self.db.lookup(move |c| refresh_tokens::find(c, &h)).await? else { return Ok(None) };
-        let id = UserId::from_stored(record.user_id.clone());
-        let person = match self.cached_person(&id) {
-            Some(person) => person,
-            None => self.read_person(&id, |_, _| Ok(())).await?.0,
-        };
+        let person = self.person(&UserId::from_stored(record.user_id.clone())).await?;
         Ok(Some((record, person)))
+    }
+
+    /// The person from the directory cache, or else read (and kept).
+    async fn person(&self, id: &UserId) -> StoreResult<DirectoryEntry> {
+        match self.cached_person(id) {
+            Some(found) => Ok(found),
+            None => Ok(self.read_person(id, |_, _| Ok(())).await?.0),
+        }
     }
 
     fn cached_person(&self, id: &UserId) -> Option<DirectoryEntry> {

@@ -382,7 +382,8 @@ impl Db {
         written
     }
 
-    fn commit_blocking<T, F>(&self, work: F) -> StoreResult<T>
+    /// [`Db::write_blocking`] without counting it as a possible directory change.
+    pub(crate) fn commit_blocking<T, F>(&self, work: F) -> StoreResult<T>
     where
         F: FnOnce(&mut DbConnection) -> StoreResult<T>,
     {

@@ -76,7 +76,7 @@ pub fn end_bulk_change(conn: &mut crate::DbConnection) -> crate::StoreResult<()>
     Ok(())
 }
 
-/// A cache of `T` by person id, kept current by PostgreSQL notifications.
+/// A cache of `T` by person id, kept current by what the database says changed.
 /// Cheap to clone; the listener stops when the last clone is dropped.
 pub struct DirectoryCache<T> {
     shared: Arc<Shared<T>>,
@@ -200,11 +200,12 @@ impl<T> Shared<T> {
         self.entries.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Drops what a notification names, advancing the generation.
-    fn drop_named(&self, payload: &str) {
+    /// Drops what changed — one person, or everyone (`None`) — advancing
+    /// the generation.
+    fn drop_changed(&self, person: Option<&str>) {
         let mut entries = self.lock();
         entries.generation += 1;
-        match payload.strip_prefix("u:") {
+        match person {
             Some(person) => {
                 entries.by_person.remove(person);
             }
@@ -212,10 +213,17 @@ impl<T> Shared<T> {
         }
     }
 
+    /// Starts using entries, none of which can be trusted: nothing was
+    /// heard before this point.
+    fn hear(&self) {
+        self.drop_changed(None);
+        self.listening.store(true, Ordering::Release);
+    }
+
     /// Stops using entries and drops them all.
     fn deafen(&self) {
         self.listening.store(false, Ordering::Release);
-        self.drop_named("*");
+        self.drop_changed(None);
     }
 }
 
@@ -267,10 +275,8 @@ fn session<T>(cache: &Weak<Shared<T>>, conn: &mut PgConnection) -> Ended {
     }
     {
         let Some(shared) = cache.upgrade() else { return Ended::CacheDropped };
-        // Nothing was heard before this point: anything read until now may be stale.
-        shared.drop_named("*");
         shared.caught_up.store(shared.db.directory_writes(), Ordering::Release);
-        shared.listening.store(true, Ordering::Release);
+        shared.hear();
     }
     loop {
         let Some(shared) = cache.upgrade() else { return Ended::CacheDropped };
@@ -283,7 +289,7 @@ fn session<T>(cache: &Weak<Shared<T>>, conn: &mut PgConnection) -> Ended {
         }
         for notification in conn.notifications_iter() {
             match notification {
-                Ok(n) => shared.drop_named(&n.payload),
+                Ok(n) => shared.drop_changed(n.payload.strip_prefix("u:")),
                 Err(e) => return Ended::Lost(e.to_string()),
             }
         }
@@ -299,34 +305,34 @@ const PRUNE_EVERY: Duration = Duration::from_secs(30);
 /// The listener on SQLite: reads `directory_changes` every [`POLL`] (and
 /// at once after each write of this process), until the cache is gone.
 fn read_log<T>(cache: &Weak<Shared<T>>) {
+    // The last change read; `None` until the end of the log is known.
     let mut seen: Option<i64> = None;
     let mut pruned_at = std::time::Instant::now();
     loop {
         let Some(shared) = cache.upgrade() else { return };
         let writes = shared.db.directory_writes();
-        let after = seen.unwrap_or(i64::MAX);
-        let read = shared.db.read_blocking(move |c| {
-            let last: LastSeq = diesel::sql_query("SELECT max(seq) AS seq FROM directory_changes").get_result(c)?;
-            let changes: Vec<Change> =
-                diesel::sql_query("SELECT seq, person FROM directory_changes WHERE seq > ? ORDER BY seq")
-                    .bind::<diesel::sql_types::BigInt, _>(after)
-                    .load(c)?;
-            Ok((last.seq.unwrap_or(0), changes))
-        });
+        let read = match seen {
+            None => shared.db.read_blocking(|c| {
+                let end: LastSeq = diesel::sql_query("SELECT max(seq) AS seq FROM directory_changes").get_result(c)?;
+                Ok((end.seq.unwrap_or(0), Vec::new()))
+            }),
+            Some(after) => shared.db.read_blocking(move |c| {
+                let changes: Vec<Change> =
+                    diesel::sql_query("SELECT seq, person FROM directory_changes WHERE seq > ? ORDER BY seq")
+                        .bind::<diesel::sql_types::BigInt, _>(after)
+                        .load(c)?;
+                Ok((changes.last().map_or(after, |c| c.seq), changes))
+            }),
+        };
         match read {
             Ok((last, changes)) => {
                 if seen.is_none() {
-                    // Nothing was read before this point: anything kept until now may be stale.
-                    shared.drop_named("*");
-                    shared.listening.store(true, Ordering::Release);
+                    shared.hear();
                 }
                 for change in &changes {
-                    match &change.person {
-                        Some(person) => shared.drop_named(&format!("u:{person}")),
-                        None => shared.drop_named("*"),
-                    }
+                    shared.drop_changed(change.person.as_deref());
                 }
-                seen = Some(changes.last().map_or(last.max(seen.unwrap_or(0)), |c| c.seq));
+                seen = Some(last);
                 shared.caught_up.fetch_max(writes, Ordering::AcqRel);
             }
             Err(e) => {
@@ -340,7 +346,8 @@ fn read_log<T>(cache: &Weak<Shared<T>>) {
             && pruned_at.elapsed() >= PRUNE_EVERY
         {
             pruned_at = std::time::Instant::now();
-            let pruned = shared.db.write_blocking(move |c| {
+            // Changes no person: not a directory write, no reason to wake this thread.
+            let pruned = shared.db.commit_blocking(move |c| {
                 Ok(diesel::sql_query("DELETE FROM directory_changes WHERE seq <= ?")
                     .bind::<diesel::sql_types::BigInt, _>(upto)
                     .execute(c)?)
@@ -392,20 +399,20 @@ mod tests {
         let cache = DirectoryCache { shared: Arc::new(shared(t.migrated())) };
 
         let ticket = cache.ticket();
-        cache.shared.drop_named("u:someone-else");
+        cache.shared.drop_changed(Some("someone-else"));
         cache.keep(ticket, "aino", 1);
         assert_eq!(cache.get("aino"), None, "read before a drop: not kept");
 
         cache.keep(cache.ticket(), "aino", 1);
         assert_eq!(cache.get("aino"), Some(1));
-        cache.shared.drop_named("u:aino");
+        cache.shared.drop_changed(Some("aino"));
         assert_eq!(cache.get("aino"), None);
 
         cache.keep(cache.ticket(), "a", 1);
         cache.keep(cache.ticket(), "b", 2);
         cache.keep(cache.ticket(), "c", 3);
         assert_eq!((cache.get("a"), cache.get("c")), (None, Some(3)), "full: started over");
-        cache.shared.drop_named("*");
+        cache.shared.drop_changed(None);
         assert_eq!(cache.get("c"), None);
 
         cache.keep(cache.ticket(), "d", 4);

@@ -153,10 +153,9 @@ async fn proceed(
     consent_given: bool,
 ) -> Result<HttpResponse, AppError> {
     // The person, the terms they still have to accept and the facts their
-    // access rights follow from, in one visit (the person
-    // and the facts from the directory cache when it has them). The rights
-    // are evaluated now, at every authorization, silent SSO included; a
-    // code carries them.
+    // access rights follow from, in one visit (the person and the facts
+    // from the directory cache when it has them). The rights are evaluated
+    // now, at every authorization, silent SSO included; a code carries them.
     let now = state.clock.now();
     let found =
         signed_in_with_rights(req, state, move |c, user| tunnus_store::terms::outstanding(c, &user.id, now)).await?;

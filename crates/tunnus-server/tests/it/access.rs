@@ -115,7 +115,7 @@ async fn rights_follow_changes_without_signing_in_again(app: TestApp) {
     let refreshed = campus.refresh(token.refresh_token().unwrap().secret()).await.unwrap();
     assert_eq!(claims_json(&refreshed)["org"]["name"], "Acme", "refresh reflects the change");
     // UserInfo too, though it answered for the person before the change
-    // (on PostgreSQL, from the replica's directory cache).
+    // (from the process's directory cache).
     let info = userinfo_json(&app, &campus, &refreshed).await;
     assert_eq!(info["entitlements"], serde_json::json!(["campus", "warehouse:premium"]));
     assert_eq!(info["org"]["name"], "Acme");
