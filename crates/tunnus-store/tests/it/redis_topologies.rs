@@ -27,8 +27,13 @@ impl Drop for Processes {
     }
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+/// `N` free ports, all different: each is held until all are chosen (one
+/// at a time, a port just released can be handed out again, and two
+/// servers of a test would then fight over it).
+fn free_ports<const N: usize>() -> [u16; N] {
+    let held: Vec<std::net::TcpListener> =
+        (0..N).map(|_| std::net::TcpListener::bind("127.0.0.1:0").unwrap()).collect();
+    std::array::from_fn(|i| held[i].local_addr().unwrap().port())
 }
 
 /// `redis-server ARGS` in `dir`, or `None` (skipped) without the binary.
@@ -67,7 +72,7 @@ async fn redis_cluster_contract() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
-    let ports: Vec<u16> = (0..3).map(|_| free_port()).collect();
+    let ports = free_ports::<3>();
     let mut procs = Processes(Vec::new());
     for port in &ports {
         let (port, conf) = (port.to_string(), format!("nodes-{port}.conf"));
@@ -117,7 +122,7 @@ async fn redis_sentinel_contract() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
-    let (master, replica, sentinel) = (free_port(), free_port(), free_port());
+    let [master, replica, sentinel] = free_ports();
     let mut procs = Processes(Vec::new());
     let Some(child) = redis_server(
         dir.path(),
