@@ -15,9 +15,12 @@
 //!   and SQLite starts the log over only after one has. So once the log has
 //!   grown past a limit, the thread holds the writers' lock for one more
 //!   checkpoint — of the little written since the last one — and the next
-//!   write starts the log from its beginning.
+//!   write starts the log from its beginning. The group-commit writer gives
+//!   way to it ([`Checkpointer::give_way`]): a mutex is not fair, and a
+//!   writer that takes it again at once, batch after batch, could otherwise
+//!   keep the thread waiting while the log grows.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, mpsc};
 use std::time::Duration;
 
@@ -41,6 +44,8 @@ pub(super) struct Checkpointer {
     /// Checkpoints run so far, and how many of them held the writers.
     runs: Arc<AtomicU64>,
     restarts: Arc<AtomicU64>,
+    /// Set while the thread waits for the writers' lock.
+    waiting: Arc<AtomicBool>,
 }
 
 /// What `PRAGMA wal_checkpoint` answers.
@@ -73,6 +78,8 @@ impl Checkpointer {
         let (wake, woken) = mpsc::sync_channel::<()>(1);
         let (runs, restarts) = (Arc::new(AtomicU64::new(0)), Arc::new(AtomicU64::new(0)));
         let (counted_runs, counted_restarts) = (runs.clone(), restarts.clone());
+        let waiting = Arc::new(AtomicBool::new(false));
+        let announced = waiting.clone();
         std::thread::Builder::new().name("tunnus-sqlite-checkpoint".to_owned()).spawn(move || {
             while woken.recv().is_ok() {
                 std::thread::sleep(pause);
@@ -93,7 +100,9 @@ impl Checkpointer {
                     // Copied or not, frames written during this checkpoint
                     // kept the log from starting over: catch up with the writers held.
                     Ok(p) if p.busy == 0 && p.log >= restart_pages => {
+                        announced.store(true, Ordering::Release);
                         let _held = writers.lock().unwrap_or_else(|p| p.into_inner());
+                        announced.store(false, Ordering::Release);
                         counted_restarts.fetch_add(1, Ordering::Relaxed);
                         if let Err(e) = passive(&mut conn.conn) {
                             tracing::warn!(error = %e, "checkpoint failed");
@@ -104,7 +113,16 @@ impl Checkpointer {
                 }
             }
         })?;
-        Ok(Self { wake, runs, restarts })
+        Ok(Self { wake, runs, restarts, waiting })
+    }
+
+    /// Called by a writer before it takes the writers' lock: while the
+    /// thread waits for that lock, lets it have it first. The wait lasts
+    /// from one batch's end to the moment the thread wakes, microseconds.
+    pub(super) fn give_way(&self) {
+        while self.waiting.load(Ordering::Acquire) {
+            std::thread::yield_now();
+        }
     }
 
     /// Tells the thread that something was written.

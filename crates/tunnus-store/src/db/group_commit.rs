@@ -74,6 +74,7 @@ impl GroupCommit {
                         Err(_) => break,
                     }
                 }
+                checkpointer.give_way();
                 let guard = exclusive.lock().unwrap_or_else(|p| p.into_inner());
                 counted_batches.fetch_add(1, Ordering::Relaxed);
                 counted_writes.fetch_add(batch.len() as u64, Ordering::Relaxed);
