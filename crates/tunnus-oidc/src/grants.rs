@@ -194,9 +194,8 @@ impl Provider {
                 asked
             }
         };
-        let (user, facts) =
-            person.as_ref().as_ref().ok_or_else(|| OAuthError::invalid_grant("the account is not active"))?;
-        let rights = self.rights_now(facts);
+        let person = person.as_ref().as_ref().ok_or_else(|| OAuthError::invalid_grant("the account is not active"))?;
+        let (user, rights) = (&person.user, self.rights_now(&person.facts));
         let auth = AuthContext {
             auth_time: record.auth_time,
             amr: serde_json::from_str(&record.amr).unwrap_or_default(),

@@ -7,6 +7,7 @@ use std::time::Instant;
 use time::{Duration, OffsetDateTime};
 use tunnus_core::access::{AccessFacts, AccessRights};
 use tunnus_core::client::{Client, ClientId};
+use tunnus_core::terms::{TermsDocument, TermsStanding};
 use tunnus_core::{Clock, TokenHash, User, UserId};
 use tunnus_store::refresh_tokens::{self, RefreshRecord};
 use tunnus_store::{Db, DbConnection, DirectoryCache, Ephemeral, StoreResult, clients, orgs, users};
@@ -55,9 +56,17 @@ impl ProviderSettings {
     }
 }
 
-/// What the directory says about a person: their account and the facts
-/// their access rights follow from, or `None` if the account is not active.
-type DirectoryEntry = Arc<Option<(User, AccessFacts)>>;
+/// An active person as the directory says: their account, the facts their
+/// access rights follow from, and where they stand with the terms.
+#[derive(Debug)]
+pub(crate) struct Person {
+    pub user: User,
+    pub facts: AccessFacts,
+    pub terms: TermsStanding,
+}
+
+/// What the directory says about a person: `None` if the account is not active.
+type DirectoryEntry = Arc<Option<Person>>;
 
 /// A person who proved who they are in an SSO session.
 #[derive(Debug, Clone)]
@@ -167,30 +176,19 @@ impl Provider {
     /// facts now either way (a license that has just ended is gone).
     pub async fn active_person(&self, id: &UserId) -> StoreResult<Option<(User, AccessRights)>> {
         let found = self.person(id).await?;
-        Ok(found.as_ref().as_ref().map(|(user, facts)| (user.clone(), self.rights_now(facts))))
+        Ok(found.as_ref().as_ref().map(|p| (p.user.clone(), self.rights_now(&p.facts))))
     }
 
-    /// [`Provider::active_person`], with `more` read about the person in
-    /// the same database visit (the only one when the person is cached).
-    pub async fn active_person_with<T, F>(&self, id: &UserId, more: F) -> StoreResult<Option<(User, AccessRights, T)>>
-    where
-        T: Send + 'static,
-        F: FnOnce(&mut DbConnection, &User) -> StoreResult<T> + Send + 'static,
-    {
-        let (found, extra) = match self.cached_person(id) {
-            Some(found) => {
-                let Some((user, _)) = found.as_ref() else { return Ok(None) };
-                let user = user.clone();
-                let extra = self.db.lookup(move |c| more(c, &user)).await?;
-                (found, Some(extra))
-            }
-            None => self.read_person(id, more).await?,
-        };
-        Ok(found
-            .as_ref()
-            .as_ref()
-            .zip(extra)
-            .map(|((user, facts), extra)| (user.clone(), self.rights_now(facts), extra)))
+    /// [`Provider::active_person`], with the versions of the terms and
+    /// privacy documents the person has yet to accept: what an authorization
+    /// needs. No database visit when the person is cached.
+    pub async fn active_person_and_terms(
+        &self,
+        id: &UserId,
+    ) -> StoreResult<Option<(User, AccessRights, Vec<TermsDocument>)>> {
+        let found = self.person(id).await?;
+        let now = self.clock.now();
+        Ok(found.as_ref().as_ref().map(|p| (p.user.clone(), self.rights_now(&p.facts), p.terms.outstanding(now))))
     }
 
     /// A refresh token and its person (with their access facts, if the
@@ -203,11 +201,12 @@ impl Provider {
     ) -> StoreResult<Option<(RefreshRecord, DirectoryEntry)>> {
         let h = hash.clone();
         if self.directory.is_none() {
+            let now = self.clock.now();
             let found = self
                 .db
                 .lookup(move |c| {
                     let Some((record, user)) = refresh_tokens::find_with_user(c, &h)? else { return Ok(None) };
-                    Ok(Some((record, with_facts_if_active(c, user)?)))
+                    Ok(Some((record, active_person_of(c, user, now)?)))
                 })
                 .await?;
             return Ok(found.map(|(record, person)| (record, Arc::new(person))));
@@ -219,41 +218,16 @@ impl Provider {
 
     /// The person from the directory cache, or else read (and kept).
     async fn person(&self, id: &UserId) -> StoreResult<DirectoryEntry> {
-        match self.cached_person(id) {
-            Some(found) => Ok(found),
-            None => Ok(self.read_person(id, |_, _| Ok(())).await?.0),
+        if let Some(found) = self.directory.as_ref().and_then(|cache| cache.get(id.as_str())) {
+            return Ok(found);
         }
-    }
-
-    fn cached_person(&self, id: &UserId) -> Option<DirectoryEntry> {
-        self.directory.as_ref().and_then(|cache| cache.get(id.as_str()))
-    }
-
-    /// Reads the person, and `more` about them if they are active, in one
-    /// visit; keeps the person in the directory cache.
-    async fn read_person<T, F>(&self, id: &UserId, more: F) -> StoreResult<(DirectoryEntry, Option<T>)>
-    where
-        T: Send + 'static,
-        F: FnOnce(&mut DbConnection, &User) -> StoreResult<T> + Send + 'static,
-    {
         let ticket = self.directory.as_ref().map(DirectoryCache::ticket);
-        let reading = id.clone();
-        let (found, extra) = self
-            .db
-            .lookup(move |c| {
-                let found = read_active_person(c, &reading)?;
-                let extra = match &found {
-                    Some((user, _)) => Some(more(c, user)?),
-                    None => None,
-                };
-                Ok((found, extra))
-            })
-            .await?;
-        let found = Arc::new(found);
+        let (reading, now) = (id.clone(), self.clock.now());
+        let found = Arc::new(self.db.lookup(move |c| read_active_person(c, &reading, now)).await?);
         if let (Some(cache), Some(ticket)) = (&self.directory, ticket) {
             cache.keep(ticket, id.as_str(), found.clone());
         }
-        Ok((found, extra))
+        Ok(found)
     }
 
     /// The directory cache's figures, when there is one.
@@ -301,21 +275,25 @@ impl Provider {
     }
 }
 
-/// An active person and the facts their access rights follow from, within
-/// the caller's database visit.
-pub(crate) fn read_active_person(c: &mut DbConnection, id: &UserId) -> StoreResult<Option<(User, AccessFacts)>> {
+/// An active person, within the caller's database visit (`now`: see [`TermsStanding::new`]).
+pub(crate) fn read_active_person(
+    c: &mut DbConnection,
+    id: &UserId,
+    now: OffsetDateTime,
+) -> StoreResult<Option<Person>> {
     match users::find_by_id(c, id)? {
-        Some(user) => with_facts_if_active(c, user),
+        Some(user) => active_person_of(c, user, now),
         None => Ok(None),
     }
 }
 
-/// `user` and their access facts if the account is active (`None` if not),
+/// `user` as an active [`Person`] (`None` if the account is not active),
 /// within the caller's database visit.
-pub(crate) fn with_facts_if_active(c: &mut DbConnection, user: User) -> StoreResult<Option<(User, AccessFacts)>> {
+pub(crate) fn active_person_of(c: &mut DbConnection, user: User, now: OffsetDateTime) -> StoreResult<Option<Person>> {
     if user.status != tunnus_core::UserStatus::Active {
         return Ok(None);
     }
     let facts = orgs::access_facts(c, user.id.as_str())?;
-    Ok(Some((user, facts)))
+    let terms = tunnus_store::terms::standing(c, &user.id, now)?;
+    Ok(Some(Person { user, facts, terms }))
 }

@@ -3,13 +3,12 @@
 use diesel::prelude::*;
 use time::OffsetDateTime;
 use tunnus_core::UserId;
-use tunnus_core::terms::{TermsDocument, TermsKind};
+use tunnus_core::terms::{PublishedTerms, TermsDocument, TermsKind, TermsStanding};
 
 use crate::DbConnection;
-use crate::db::on_backend;
 use crate::error::StoreResult;
 use crate::schema::{terms_acceptances, terms_documents};
-use crate::time_conv::to_db;
+use crate::time_conv::{from_db, to_db};
 
 /// The newest published version of a document.
 pub fn current(conn: &mut DbConnection, kind: TermsKind, now: OffsetDateTime) -> StoreResult<Option<TermsDocument>> {
@@ -27,36 +26,32 @@ pub fn current(conn: &mut DbConnection, kind: TermsKind, now: OffsetDateTime) ->
 
 /// The newest published version of each document that `user` has not
 /// accepted, terms before privacy: what must be accepted before entering a
-/// service. One statement (every version in effect, each with the person's
-/// acceptance of it, if any) instead of two per document: it runs at every
-/// authorization.
+/// service.
 pub fn outstanding(conn: &mut DbConnection, user: &UserId, now: OffsetDateTime) -> StoreResult<Vec<TermsDocument>> {
-    let rows: Vec<(String, i32, String, Option<i32>)> = on_backend!(conn, |c| terms_documents::table
-        .left_join(
-            terms_acceptances::table.on(terms_acceptances::kind
-                .eq(terms_documents::kind)
-                .and(terms_acceptances::version.eq(terms_documents::version))
-                .and(terms_acceptances::user_id.eq(user.as_str()))),
-        )
-        .filter(terms_documents::published_at.le(to_db(now)))
-        .order((terms_documents::kind.asc(), terms_documents::version.desc()))
-        .select((
-            terms_documents::kind,
-            terms_documents::version,
-            terms_documents::url,
-            terms_acceptances::version.nullable(),
-        ))
-        .load(c))?;
-    let mut due = Vec::new();
-    for kind in [TermsKind::Terms, TermsKind::Privacy] {
-        // Rows are newest first within a kind: the first is the current version.
-        if let Some((_, version, url, accepted)) = rows.iter().find(|r| r.0 == kind.as_str())
-            && accepted.is_none()
-        {
-            due.push(TermsDocument { kind, version: *version, url: url.clone() });
-        }
-    }
-    Ok(due)
+    Ok(standing(conn, user, now)?.outstanding(now))
+}
+
+/// Where `user` stands with the documents from `now` on (see
+/// [`TermsStanding`]): every published version, and the person's acceptances.
+pub fn standing(conn: &mut DbConnection, user: &UserId, now: OffsetDateTime) -> StoreResult<TermsStanding> {
+    let published: Vec<(String, i32, String, time::PrimitiveDateTime)> = terms_documents::table
+        .select((terms_documents::kind, terms_documents::version, terms_documents::url, terms_documents::published_at))
+        .load(conn)?;
+    let accepted: Vec<(String, i32)> = terms_acceptances::table
+        .filter(terms_acceptances::user_id.eq(user.as_str()))
+        .select((terms_acceptances::kind, terms_acceptances::version))
+        .load(conn)?;
+    // The kinds are constrained by the schema; a row of another kind is not one of these documents.
+    let published = published
+        .into_iter()
+        .filter_map(|(kind, version, url, at)| {
+            let kind = TermsKind::parse(&kind)?;
+            Some(PublishedTerms { document: TermsDocument { kind, version, url }, effective_at: from_db(at) })
+        })
+        .collect();
+    let accepted: Vec<_> =
+        accepted.into_iter().filter_map(|(kind, version)| Some((TermsKind::parse(&kind)?, version))).collect();
+    Ok(TermsStanding::new(published, &accepted, now))
 }
 
 pub fn record_acceptance(
@@ -107,7 +102,7 @@ pub fn acceptances_of(conn: &mut DbConnection, user: &UserId) -> StoreResult<Vec
         .order((terms_acceptances::kind.asc(), terms_acceptances::version.asc()))
         .select((terms_acceptances::kind, terms_acceptances::version, terms_acceptances::accepted_at))
         .load(conn)?;
-    Ok(rows.into_iter().map(|(k, v, at)| (k, v, crate::time_conv::from_db(at))).collect())
+    Ok(rows.into_iter().map(|(k, v, at)| (k, v, from_db(at))).collect())
 }
 
 /// The highest version of a document ever published (in effect or scheduled).

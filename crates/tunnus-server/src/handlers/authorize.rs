@@ -11,7 +11,7 @@ use tunnus_core::SecretToken;
 use tunnus_oidc::authorize::{AuthorizationResponse, AuthorizeError, Decision, ResponseMode};
 
 use super::oidc::{form_pairs, parse_pairs};
-use super::{nav, signed_in, signed_in_with_rights, tr};
+use super::{nav, signed_in, signed_in_with_rights_and_terms, tr};
 use crate::error::AppError;
 use crate::http::csrf::Csrf;
 use crate::pages::{AccessDeniedPage, ConsentPage, FormPostPage, MessagePage, html, html_status, render};
@@ -153,12 +153,10 @@ async fn proceed(
     consent_given: bool,
 ) -> Result<HttpResponse, AppError> {
     // The person, the terms they still have to accept and the facts their
-    // access rights follow from, in one visit (the person and the facts
-    // from the directory cache when it has them). The rights are evaluated
-    // now, at every authorization, silent SSO included; a code carries them.
-    let now = state.clock.now();
-    let found =
-        signed_in_with_rights(req, state, move |c, user| tunnus_store::terms::outstanding(c, &user.id, now)).await?;
+    // access rights follow from (from the directory cache when it has them).
+    // The rights are evaluated now, at every authorization, silent SSO
+    // included; a code carries them.
+    let found = signed_in_with_rights_and_terms(req, state).await?;
     let (signed, outstanding_terms) = match found {
         Some((session, user, rights, terms)) => (Some((session, user, rights)), terms),
         None => (None, Vec::new()),

@@ -20,6 +20,7 @@ use actix_web::{HttpMessage as _, HttpRequest, HttpResponse, web};
 use tunnus_core::User;
 use tunnus_core::access::AccessRights;
 use tunnus_core::session::SsoSession;
+use tunnus_core::terms::TermsDocument;
 use tunnus_i18n::Tr;
 use tunnus_store::users;
 
@@ -66,23 +67,18 @@ pub async fn signed_in(req: &HttpRequest, state: &AppState) -> Result<Option<(Ss
     Ok(user.map(|user| (session, user)))
 }
 
-/// The signed-in person with their access rights now, and `more` read
-/// about them: in one database visit, in which the person is not read
-/// again if the directory cache has them (see `Provider::active_person_with`).
-pub async fn signed_in_with_rights<T, F>(
+/// The signed-in person with their access rights now and the terms they
+/// have yet to accept: what an authorization decides on. Read from the
+/// directory cache when it has the person (see `Provider::active_person_and_terms`).
+pub async fn signed_in_with_rights_and_terms(
     req: &HttpRequest,
     state: &AppState,
-    more: F,
-) -> Result<Option<(SsoSession, User, AccessRights, T)>, AppError>
-where
-    T: Send + 'static,
-    F: FnOnce(&mut tunnus_store::DbConnection, &User) -> tunnus_store::StoreResult<T> + Send + 'static,
-{
+) -> Result<Option<(SsoSession, User, AccessRights, Vec<TermsDocument>)>, AppError> {
     let Some(session) = current_session(req, state).await? else {
         return Ok(None);
     };
-    let found = state.provider.active_person_with(&session.user_id, more).await?;
-    Ok(found.map(|(user, rights, extra)| (session, user, rights, extra)))
+    let found = state.provider.active_person_and_terms(&session.user_id).await?;
+    Ok(found.map(|(user, rights, terms)| (session, user, rights, terms)))
 }
 
 pub fn nav(user: Option<&User>, csrf: &Csrf) -> Nav {

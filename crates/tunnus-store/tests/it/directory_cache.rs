@@ -4,8 +4,9 @@
 use std::time::{Duration, Instant};
 
 use diesel::RunQueryDsl;
+use tunnus_core::terms::{TermsDocument, TermsKind};
 use tunnus_store::testing::TestDatabase;
-use tunnus_store::{Db, DirectoryCache, users};
+use tunnus_store::{Db, DirectoryCache, terms, users};
 
 use crate::users::user;
 
@@ -81,6 +82,19 @@ async fn a_change_anywhere_drops_what_the_cache_kept(t: &TestDatabase) {
     keep_until_used(&cache, &eino, "before");
     rename(&other, &aino, "Aino-elsewhere").await;
     until_dropped(&cache, &[&aino], "another replica's change").await;
+
+    // Where a person stands with the terms is kept with them too: their
+    // acceptance drops them; a new version concerns everyone.
+    keep_until_used(&cache, &aino, "before");
+    let (id, now) = (tunnus_core::UserId::from_stored(aino.clone()), time::OffsetDateTime::now_utc());
+    let v1 = TermsDocument { kind: TermsKind::Terms, version: 1, url: "/legal/terms".into() };
+    other.write(move |c| terms::record_acceptance(c, &id, &v1, now)).await.unwrap();
+    until_dropped(&cache, &[&aino], "the person's acceptance of the terms").await;
+    keep_until_used(&cache, &aino, "before");
+    keep_until_used(&cache, &eino, "before");
+    let v2 = TermsDocument { kind: TermsKind::Terms, version: 2, url: "/legal/terms".into() };
+    other.write(move |c| terms::publish(c, &v2, now)).await.unwrap();
+    until_dropped(&cache, &[&aino, &eino], "a new version of the terms").await;
 
     // An organization's change may concern anyone: everything is dropped.
     keep_until_used(&cache, &eino, "before");

@@ -1,0 +1,4 @@
+DROP TRIGGER terms_acceptances_directory ON terms_acceptances;
+DROP TRIGGER terms_documents_directory ON terms_documents;
+DROP TRIGGER terms_acceptances_directory_truncate ON terms_acceptances;
+DROP TRIGGER terms_documents_directory_truncate ON terms_documents;

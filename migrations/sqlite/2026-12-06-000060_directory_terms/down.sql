@@ -1,0 +1,6 @@
+DROP TRIGGER terms_acceptances_directory_insert;
+DROP TRIGGER terms_acceptances_directory_update;
+DROP TRIGGER terms_acceptances_directory_delete;
+DROP TRIGGER terms_documents_directory_insert;
+DROP TRIGGER terms_documents_directory_update;
+DROP TRIGGER terms_documents_directory_delete;
