@@ -338,7 +338,7 @@ impl Provider {
                 } else {
                     (s.session_refresh_sliding, s.session_refresh_absolute)
                 };
-                let secret = SecretToken::generate(&mut rand::rng());
+                let secret = SecretToken::generate_ordered(&mut rand::rng(), now);
                 let family_expires_at = previous.as_ref().map_or(now + absolute, |(_, r)| r.family_expires_at);
                 let record = RefreshRecord {
                     family_id: family.to_owned(),

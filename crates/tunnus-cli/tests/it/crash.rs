@@ -16,7 +16,7 @@ use diesel::RunQueryDsl as _;
 use reqwest::StatusCode;
 use serde_json::Value;
 use tunnus_core::password::{Argon2Config, PasswordHasher};
-use tunnus_core::{Clock as _, Email, Password, SystemClock, TokenHash, User, UserId, UserStatus};
+use tunnus_core::{Clock as _, Email, Password, SecretToken, SystemClock, User, UserId, UserStatus};
 use tunnus_store::testing::{TestDatabase, redis_url, service_missing};
 use tunnus_store::{Db, DbConfig, outbox, refresh_tokens, users};
 
@@ -420,13 +420,13 @@ first_party = true
     // Refresh-token families: one per exchange, none lost, rotation recorded.
     let mut families = BTreeSet::new();
     for token in &ledger.families {
-        let hash = TokenHash::of(token);
+        let hash = SecretToken::from_presented(token).expect("a refresh token").hash();
         let record = db.read(move |c| refresh_tokens::find(c, &hash)).await.unwrap().expect("refresh token stored");
         assert!(record.rotated_at.is_none() && record.revoked_at.is_none(), "the newest token is live");
         assert!(families.insert(record.family_id), "two exchanges share one family");
     }
     for token in &ledger.rotated {
-        let hash = TokenHash::of(token);
+        let hash = SecretToken::from_presented(token).expect("a refresh token").hash();
         let record = db.read(move |c| refresh_tokens::find(c, &hash)).await.unwrap().unwrap();
         assert!(record.rotated_at.is_some(), "a confirmed refresh is recorded");
     }
