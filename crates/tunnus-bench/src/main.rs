@@ -44,7 +44,9 @@ fn main() -> ExitCode {
         }
         Cli::Report { file } => match std::fs::read_to_string(&file) {
             Ok(text) => {
-                print!("{}", report::markdown(&report::parse_lines(&text)));
+                let outcomes = report::parse_lines(&text);
+                print!("{}", report::markdown(&outcomes));
+                print!("{}", report::rsa_shares(&outcomes, &report::parse_bounds(&text)));
                 ExitCode::SUCCESS
             }
             Err(e) => {

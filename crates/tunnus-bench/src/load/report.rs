@@ -93,6 +93,85 @@ pub fn parse_lines(text: &str) -> Vec<Outcome> {
     text.lines().filter_map(|l| serde_json::from_str(l).ok()).collect()
 }
 
+/// What OpenSSL alone signs with RSA-2048 on all cores (`openssl speed
+/// -multi`), measured by `bench/run` before and after the flows: the bound
+/// of RS256 flows, which the machine's speed moves within a session.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+pub struct RsaBound {
+    /// `before` or `after`.
+    pub when: String,
+    pub signatures_per_second: f64,
+}
+
+/// The RSA bounds among the lines of a results file.
+pub fn parse_bounds(text: &str) -> Vec<RsaBound> {
+    #[derive(serde::Deserialize)]
+    struct Line {
+        bound: String,
+        #[serde(flatten)]
+        rsa: RsaBound,
+    }
+    text.lines()
+        .filter_map(|l| serde_json::from_str::<Line>(l).ok())
+        .filter(|l| l.bound == "rsa2048")
+        .map(|l| l.rsa)
+        .collect()
+}
+
+/// RSA signatures the server makes per flow with RS256 (the ID token and
+/// the access token); `None` for flows not bound by signing.
+fn signatures_per_flow(flow: &str) -> Option<f64> {
+    match flow {
+        "client-credentials" => Some(1.0),
+        "code" | "refresh" => Some(2.0),
+        _ => None,
+    }
+}
+
+/// Markdown for Tunnus's RS256 flows as a share of each measured RSA bound.
+pub fn rsa_shares(outcomes: &[Outcome], bounds: &[RsaBound]) -> String {
+    let mut out = String::new();
+    if bounds.is_empty() {
+        return out;
+    }
+    let _ = writeln!(
+        out,
+        "
+### RS256 flows against the RSA bound
+"
+    );
+    let measured: Vec<String> =
+        bounds.iter().map(|b| format!("{:.0} signatures/s {}", b.signatures_per_second, b.when)).collect();
+    let _ = writeln!(
+        out,
+        "`openssl speed -multi` (all cores): {}.
+",
+        measured.join(", ")
+    );
+    let _ = writeln!(
+        out,
+        "| setup | flow | per s | signatures/s | {} |",
+        bounds.iter().map(|b| format!("of the bound {}", b.when)).collect::<Vec<_>>().join(" | ")
+    );
+    let _ = writeln!(out, "|---|---|---:|---:|{}", "---:|".repeat(bounds.len()));
+    for o in outcomes.iter().filter(|o| o.provider == "tunnus" && alg(&o.label) == "RS256") {
+        let Some(per_flow) = signatures_per_flow(&o.flow) else { continue };
+        let signing = o.per_second * per_flow;
+        let shares: Vec<String> =
+            bounds.iter().map(|b| format!("{:.0}%", 100.0 * signing / b.signatures_per_second)).collect();
+        let _ = writeln!(
+            out,
+            "| {} | {} | {:.0} | {:.0} | {} |",
+            o.label,
+            o.flow,
+            o.per_second,
+            signing,
+            shares.join(" | ")
+        );
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -142,6 +221,24 @@ mod tests {
         let mut idle = outcome("tunnus", "x", 10.0);
         idle.server_cpu_pct = 0.0;
         assert_eq!(cpu_cell(&idle), "–");
+    }
+
+    #[test]
+    fn rs256_flows_are_set_against_each_bound() {
+        let mut cc = outcome("tunnus", "embedded RS256", 3000.0);
+        cc.flow = "client-credentials".into();
+        let rows = vec![cc, outcome("tunnus", "embedded RS256", 1500.0), outcome("tunnus", "embedded ES256", 9000.0)];
+        let text = "{\"bound\":\"rsa2048\",\"when\":\"before\",\"cores\":2,\"signatures_per_second\":4000.0}\n\
+                    {\"bound\":\"rsa2048\",\"when\":\"after\",\"cores\":2,\"signatures_per_second\":5000.0}\n";
+        let bounds = parse_bounds(text);
+        assert_eq!(bounds.len(), 2);
+        assert!(parse_lines(text).is_empty(), "a bound is no outcome");
+        let md = rsa_shares(&rows, &bounds);
+        // One signature per client-credentials flow, two per code exchange.
+        assert!(md.contains("| embedded RS256 | client-credentials | 3000 | 3000 | 75% | 60% |"), "{md}");
+        assert!(md.contains("| embedded RS256 | code | 1500 | 3000 | 75% | 60% |"), "{md}");
+        assert!(!md.contains("ES256"), "{md}");
+        assert!(rsa_shares(&rows, &[]).is_empty(), "no bound measured, nothing said");
     }
 
     #[test]
