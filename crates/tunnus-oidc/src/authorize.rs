@@ -414,10 +414,14 @@ impl Provider {
         let value = serde_json::to_string(&grant).map_err(|e| OAuthError::server(e.to_string()))?;
         let ttl = std::time::Duration::from_secs(self.settings.code_ttl.whole_seconds().max(1).unsigned_abs());
         self.ephemeral.put(&code_key(&code.hash()), &value, ttl).await?;
-        // The session remembers which clients it signed in to, for back-channel logout.
+        // The session remembers which clients it signed in to, for back-channel
+        // logout; not written again when this process did so lately (see `EnteredClients`).
         let session_ttl =
             std::time::Duration::from_secs(self.settings.session_refresh_absolute.whole_seconds().unsigned_abs());
-        self.ephemeral.set_add(&session_clients_key(&session.sid), req.client.id.as_str(), session_ttl).await?;
+        if !self.entered.recently(&session.sid, &req.client.id, session_ttl / 64) {
+            self.ephemeral.set_add(&session_clients_key(&session.sid), req.client.id.as_str(), session_ttl).await?;
+            self.entered.record(&session.sid, &req.client.id);
+        }
         let mut fields = vec![("code".to_owned(), code.expose().to_owned())];
         if let Some(s) = &req.state {
             fields.push(("state".into(), s.clone()));

@@ -95,6 +95,38 @@ impl ClientCache {
     }
 }
 
+/// The clients each SSO session entered, as this process last recorded them
+/// in the session's client list (`session-clients:<sid>`, read at logout).
+/// The list is written again only when this process has not recorded the
+/// same client for the same session within a 64th of the list's lifetime:
+/// a silent SSO into a service the session already entered then costs no
+/// write (with Redis, one round trip of about six per code exchange). The
+/// list is deleted only when its session ends, after which no authorization
+/// uses the session, so a remembered entry never hides a missing one.
+#[derive(Default)]
+pub(crate) struct EnteredClients {
+    recorded: Mutex<HashMap<(String, ClientId), Instant>>,
+}
+
+/// Entries kept at most (~100 bytes each); when full, it starts over.
+const ENTERED_CLIENTS_MAX: usize = 10_000;
+
+impl EnteredClients {
+    /// Whether this process recorded `client` for `sid` within `within`.
+    pub(crate) fn recently(&self, sid: &str, client: &ClientId, within: std::time::Duration) -> bool {
+        let recorded = self.recorded.lock().unwrap_or_else(|p| p.into_inner());
+        recorded.get(&(sid.to_owned(), client.clone())).is_some_and(|at| at.elapsed() < within)
+    }
+
+    pub(crate) fn record(&self, sid: &str, client: &ClientId) {
+        let mut recorded = self.recorded.lock().unwrap_or_else(|p| p.into_inner());
+        if recorded.len() >= ENTERED_CLIENTS_MAX {
+            recorded.clear();
+        }
+        recorded.insert((sid.to_owned(), client.clone()), Instant::now());
+    }
+}
+
 #[derive(Clone)]
 pub struct Provider {
     pub db: Db,
@@ -104,6 +136,7 @@ pub struct Provider {
     pub settings: Arc<ProviderSettings>,
     pub secret_key: Arc<[u8]>,
     clients: Arc<ClientCache>,
+    pub(crate) entered: Arc<EnteredClients>,
     /// People as the directory last said (see [`Provider::active_person`]).
     directory: Option<DirectoryCache<DirectoryEntry>>,
     /// The discovery document as served; it depends only on the settings.
@@ -128,7 +161,18 @@ impl Provider {
         let discovery = crate::discovery::document(&settings).to_string().into();
         let settings = Arc::new(settings);
         let directory = DirectoryCache::start(&db, settings.directory_cache_entries);
-        Ok(Self { db, ephemeral, keys, clock, settings, secret_key, clients: Arc::default(), directory, discovery })
+        Ok(Self {
+            db,
+            ephemeral,
+            keys,
+            clock,
+            settings,
+            secret_key,
+            clients: Arc::default(),
+            entered: Arc::default(),
+            directory,
+            discovery,
+        })
     }
 
     /// The discovery document as JSON text.
@@ -296,4 +340,31 @@ pub(crate) fn active_person_of(c: &mut DbConnection, user: User, now: OffsetDate
     let facts = orgs::access_facts(c, user.id.as_str())?;
     let terms = tunnus_store::terms::standing(c, &user.id, now)?;
     Ok(Some(Person { user, facts, terms }))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use tunnus_core::client::ClientId;
+
+    use super::{ENTERED_CLIENTS_MAX, EnteredClients};
+
+    #[test]
+    fn a_session_entering_a_client_is_remembered_for_a_while_and_within_bounds() {
+        let entered = EnteredClients::default();
+        let (campus, warehouse) = (ClientId::parse("campus").unwrap(), ClientId::parse("warehouse").unwrap());
+        let hour = Duration::from_secs(3600);
+        assert!(!entered.recently("sid-1", &campus, hour), "nothing recorded yet");
+        entered.record("sid-1", &campus);
+        assert!(entered.recently("sid-1", &campus, hour));
+        assert!(!entered.recently("sid-1", &campus, Duration::ZERO), "older than the window");
+        assert!(!entered.recently("sid-1", &warehouse, hour), "another client is written");
+        assert!(!entered.recently("sid-2", &campus, hour), "another session is written");
+        for i in 0..ENTERED_CLIENTS_MAX {
+            entered.record(&format!("other-{i}"), &campus);
+        }
+        assert!(!entered.recently("sid-1", &campus, hour), "full, it started over");
+        assert!(entered.recorded.lock().unwrap().len() <= ENTERED_CLIENTS_MAX);
+    }
 }
