@@ -73,12 +73,18 @@ async fn redis_contract() {
     }
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn embedded_entries_expire_with_the_clock_and_survive_a_restart() {
+/// An embedded store on a fresh SQLite database, with a clock the test moves.
+async fn persistent_store() -> (TestDatabase, tunnus_store::Db, Arc<ManualClock>, EmbeddedStore) {
     let t = TestDatabase::sqlite();
     let db = t.migrated();
     let clock = Arc::new(ManualClock::starting_now());
     let store = EmbeddedStore::persistent(db.clone(), clock.clone()).await.unwrap();
+    (t, db, clock, store)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn embedded_entries_expire_with_the_clock_and_survive_a_restart() {
+    let (_t, db, clock, store) = persistent_store().await;
     store.put("session", "alive", Duration::from_secs(600)).await.unwrap();
     store.put("short", "gone soon", Duration::from_secs(5)).await.unwrap();
     store.set_add("index", "session", Duration::from_secs(600)).await.unwrap();
@@ -113,10 +119,7 @@ async fn stored_rows(db: &tunnus_store::Db) -> i64 {
 /// marker, a throttling counter — are swept from memory and from the database.
 #[tokio::test(flavor = "multi_thread")]
 async fn embedded_expired_entries_are_swept_from_memory_and_the_database() {
-    let t = TestDatabase::sqlite();
-    let db = t.migrated();
-    let clock = Arc::new(ManualClock::starting_now());
-    let store = EmbeddedStore::persistent(db.clone(), clock.clone()).await.unwrap();
+    let (_t, db, clock, store) = persistent_store().await;
     for i in 0..50 {
         store.put(&format!("code-used:{i}"), "family", Duration::from_secs(600)).await.unwrap();
     }
@@ -136,10 +139,7 @@ async fn embedded_expired_entries_are_swept_from_memory_and_the_database() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn embedded_changes_are_written_behind_without_a_flush() {
-    let t = TestDatabase::sqlite();
-    let db = t.migrated();
-    let clock = Arc::new(ManualClock::starting_now());
-    let store = EmbeddedStore::persistent(db.clone(), clock.clone()).await.unwrap();
+    let (_t, db, clock, store) = persistent_store().await;
     store.put("session", "alive", Duration::from_secs(600)).await.unwrap();
     store.put("code", "once", Duration::from_secs(60)).await.unwrap();
     assert_eq!(store.take("code").await.unwrap().as_deref(), Some("once"));
@@ -174,10 +174,8 @@ async fn delete_rows(db: &tunnus_store::Db) {
 /// it also hides, for good, what was written before under its key.
 #[tokio::test(flavor = "multi_thread")]
 async fn embedded_transient_entries_are_not_written_to_the_database() {
-    let t = TestDatabase::sqlite();
-    let db = t.migrated();
-    let clock = Arc::new(ManualClock::starting_now());
-    let store = Ephemeral::Embedded(EmbeddedStore::persistent(db.clone(), clock.clone()).await.unwrap());
+    let (_t, db, clock, store) = persistent_store().await;
+    let store = Ephemeral::Embedded(store);
     store.put_transient("code-used:1", "family", Duration::from_secs(600)).await.unwrap();
     store.put("overwritten", "durable", Duration::from_secs(600)).await.unwrap();
     store.flush().await.unwrap();
@@ -197,10 +195,7 @@ async fn embedded_transient_entries_are_not_written_to_the_database() {
 /// writes nothing; a new member, or a life extended by a step, is written.
 #[tokio::test(flavor = "multi_thread")]
 async fn embedded_set_unchanged_by_an_add_is_not_rewritten() {
-    let t = TestDatabase::sqlite();
-    let db = t.migrated();
-    let clock = Arc::new(ManualClock::starting_now());
-    let store = EmbeddedStore::persistent(db.clone(), clock.clone()).await.unwrap();
+    let (_t, db, clock, store) = persistent_store().await;
     let ttl = Duration::from_secs(640); // steps of 10 s
     store.set_add("session-clients:s", "campus", ttl).await.unwrap();
     store.flush().await.unwrap();
