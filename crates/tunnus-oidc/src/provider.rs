@@ -320,11 +320,7 @@ impl Provider {
 }
 
 /// An active person, within the caller's database visit (`now`: see [`TermsStanding::new`]).
-pub(crate) fn read_active_person(
-    c: &mut DbConnection,
-    id: &UserId,
-    now: OffsetDateTime,
-) -> StoreResult<Option<Person>> {
+fn read_active_person(c: &mut DbConnection, id: &UserId, now: OffsetDateTime) -> StoreResult<Option<Person>> {
     match users::find_by_id(c, id)? {
         Some(user) => active_person_of(c, user, now),
         None => Ok(None),
@@ -333,7 +329,7 @@ pub(crate) fn read_active_person(
 
 /// `user` as an active [`Person`] (`None` if the account is not active),
 /// within the caller's database visit.
-pub(crate) fn active_person_of(c: &mut DbConnection, user: User, now: OffsetDateTime) -> StoreResult<Option<Person>> {
+fn active_person_of(c: &mut DbConnection, user: User, now: OffsetDateTime) -> StoreResult<Option<Person>> {
     if user.status != tunnus_core::UserStatus::Active {
         return Ok(None);
     }
