@@ -302,9 +302,7 @@ impl Provider {
         for (k, v) in &subject.rights {
             set(&mut at, k.as_str(), v.clone())?;
         }
-        let access_token = self.keys.sign(client.id_token_alg, "at+jwt", &at)?;
-
-        let id_token = if scopes.contains(OPENID) {
+        let id = if scopes.contains(OPENID) {
             let mut id = JwtPayload::new();
             for (k, v) in subject.person.iter().chain(&subject.rights) {
                 set(&mut id, k.as_str(), v.clone())?;
@@ -317,20 +315,33 @@ impl Provider {
             set(&mut id, "auth_time", json!(auth.auth_time.unix_timestamp()))?;
             set(&mut id, "amr", json!(auth.amr))?;
             set(&mut id, "acr", json!(ACR_PASSWORD))?;
-            set(&mut id, "at_hash", json!(half_hash(client.id_token_alg, &access_token)))?;
             if let Some(n) = nonce {
                 set(&mut id, "nonce", json!(n))?;
             }
             if let Some(sid) = &auth.sid {
                 set(&mut id, "sid", json!(sid))?;
             }
-            Some(self.keys.sign(client.id_token_alg, "JWT", &id)?)
+            Some(id)
         } else {
             None
         };
+        // Asked for before anything is written: with the key at hand,
+        // signing cannot fail for want of it after a refresh token rotated.
+        let key = self.keys.active(client.id_token_alg)?;
+        let sign = move || -> OAuthResult<(String, Option<String>)> {
+            let access_token = key.sign("at+jwt", &at)?;
+            let id_token = match id {
+                Some(mut id) => {
+                    set(&mut id, "at_hash", json!(half_hash(client.id_token_alg, &access_token)))?;
+                    Some(key.sign("JWT", &id)?)
+                }
+                None => None,
+            };
+            Ok((access_token, id_token))
+        };
 
-        let refresh_token = match refresh {
-            None => None,
+        let ((access_token, id_token), refresh_token) = match refresh {
+            None => (sign()?, None),
             Some(previous) => {
                 let offline = previous.as_ref().map_or(scopes.contains(OFFLINE_ACCESS), |(_, r)| r.offline);
                 let (sliding, absolute) = if offline {
@@ -357,19 +368,21 @@ impl Provider {
                 };
                 let new_hash = secret.hash();
                 // One statement either way (see `refresh_tokens::rotate`).
-                let rotated = self
-                    .db
-                    .write_statement(move |c| match &previous {
-                        Some((old, _)) => refresh_tokens::rotate(c, old, &new_hash, &record, now),
-                        None => refresh_tokens::insert(c, &new_hash, &record).map(|()| true),
-                    })
-                    .await?;
-                if !rotated {
+                let write = self.db.write_statement(move |c| match &previous {
+                    Some((old, _)) => refresh_tokens::rotate(c, old, &new_hash, &record, now),
+                    None => refresh_tokens::insert(c, &new_hash, &record).map(|()| true),
+                });
+                // The write is queued first (`biased`), then the tokens are
+                // signed on this thread while the database writes: the
+                // signing no longer waits for the commit, nor the commit for
+                // the signing. Nothing signed leaves unless the write succeeded.
+                let (rotated, signed) = tokio::join!(biased; write, async { sign() });
+                if !rotated? {
                     // Another request rotated this token first: a reuse.
                     self.revoke_family(family).await?;
                     return Err(OAuthError::invalid_grant("the refresh token was already used; the grant is revoked"));
                 }
-                Some(secret.expose().to_owned())
+                (signed?, Some(secret.expose().to_owned()))
             }
         };
         Ok(TokenResponse {

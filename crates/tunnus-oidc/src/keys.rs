@@ -138,6 +138,26 @@ pub struct KeyRing {
     loaded: Arc<RwLock<Arc<Loaded>>>,
 }
 
+/// The active key of one algorithm as loaded when it was asked for (a
+/// rotation meanwhile does not change it).
+pub struct ActiveKey {
+    loaded: Arc<Loaded>,
+    alg: SigningAlg,
+}
+
+impl ActiveKey {
+    /// Signs `payload`, with header `typ`.
+    pub fn sign(&self, typ: &str, payload: &JwtPayload) -> OAuthResult<String> {
+        // Present: checked by `KeyRing::active`, and `loaded` never changes.
+        let (kid, signer) = &self.loaded.signers[&self.alg];
+        let mut header = JwsHeader::new();
+        header.set_token_type(typ);
+        header.set_key_id(kid);
+        josekit::jwt::encode_with_signer(payload, &header, signer.as_ref())
+            .map_err(|e| OAuthError::server(format!("signing: {e}")))
+    }
+}
+
 impl std::fmt::Debug for KeyRing {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("KeyRing")
@@ -211,14 +231,17 @@ impl KeyRing {
 
     /// Signs `payload` with the active key of `alg`, with header `typ`.
     pub fn sign(&self, alg: SigningAlg, typ: &str, payload: &JwtPayload) -> OAuthResult<String> {
+        self.active(alg)?.sign(typ, payload)
+    }
+
+    /// The active key of `alg`, held for several signatures: `Err` when
+    /// there is none, so a caller can learn that before it changes anything.
+    pub fn active(&self, alg: SigningAlg) -> OAuthResult<ActiveKey> {
         let loaded = self.current();
-        let (kid, signer) =
-            loaded.signers.get(&alg).ok_or_else(|| OAuthError::server(format!("no active {} key", alg.as_str())))?;
-        let mut header = JwsHeader::new();
-        header.set_token_type(typ);
-        header.set_key_id(kid);
-        josekit::jwt::encode_with_signer(payload, &header, signer.as_ref())
-            .map_err(|e| OAuthError::server(format!("signing: {e}")))
+        if !loaded.signers.contains_key(&alg) {
+            return Err(OAuthError::server(format!("no active {} key", alg.as_str())));
+        }
+        Ok(ActiveKey { loaded, alg })
     }
 
     /// Verifies a JWT signed by one of our published keys; returns its claims
