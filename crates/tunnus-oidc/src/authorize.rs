@@ -431,12 +431,14 @@ impl Provider {
     }
 }
 
+// The code and its used-marker share a Redis Cluster hash tag, so that
+// taking one and setting the other is one transaction (`take_once`).
 pub fn code_key(hash: &TokenHash) -> String {
-    format!("code:{}", hash.as_str())
+    format!("code:{{{}}}", hash.as_str())
 }
 
 pub fn used_code_key(hash: &TokenHash) -> String {
-    format!("code-used:{}", hash.as_str())
+    format!("code-used:{{{}}}", hash.as_str())
 }
 
 pub fn session_clients_key(sid: &str) -> String {

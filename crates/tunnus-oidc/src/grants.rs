@@ -13,6 +13,7 @@ use tunnus_core::access::AccessRights;
 use tunnus_core::client::{Client, ClientKind, GrantType};
 use tunnus_core::scope::{OFFLINE_ACCESS, OPENID, ScopeError, Scopes};
 use tunnus_core::{SecretToken, User, UserId};
+use tunnus_store::ephemeral::TakenOnce;
 use tunnus_store::refresh_tokens::{self, RefreshRecord};
 
 use crate::authorize::{CodeGrant, code_key, pkce_syntax_ok, used_code_key};
@@ -21,6 +22,10 @@ use crate::error::{ErrorCode, OAuthError, OAuthResult};
 use crate::keys::half_hash;
 use crate::params::Params;
 use crate::provider::Provider;
+
+/// How long a used code's marker is kept: a replay within this time
+/// revokes what the code's first use obtained. Codes live for minutes.
+const USED_CODE_KEPT: std::time::Duration = std::time::Duration::from_secs(600);
 
 /// The `acr` of a password sign-in.
 pub const ACR_PASSWORD: &str = "urn:tunnus:acr:password";
@@ -99,18 +104,20 @@ impl Provider {
         let code =
             SecretToken::from_presented(code).ok_or_else(|| OAuthError::invalid_grant("unknown or expired code"))?;
         let hash = code.hash();
-        let Some(raw) = self.ephemeral.take(&code_key(&hash)).await? else {
-            // A second use of a code: revoke what the first use obtained (RFC 6749 §4.1.2).
-            if let Some(family) = self.ephemeral.get(&used_code_key(&hash)).await? {
-                tracing::warn!(client_id = %client.id, "authorization code replayed; revoking its tokens");
-                self.revoke_family(&family).await?;
-                return Err(OAuthError::invalid_grant("the code was already used"));
-            }
-            return Err(OAuthError::invalid_grant("unknown or expired code"));
-        };
-        let grant: CodeGrant = serde_json::from_str(&raw).map_err(|e| OAuthError::server(e.to_string()))?;
+        // The grant the code starts; a replay of the code revokes it.
         let family = uuid::Uuid::now_v7().to_string();
-        self.ephemeral.put_transient(&used_code_key(&hash), &family, std::time::Duration::from_secs(600)).await?;
+        let raw =
+            match self.ephemeral.take_once(&code_key(&hash), &used_code_key(&hash), &family, USED_CODE_KEPT).await? {
+                TakenOnce::Taken(raw) => raw,
+                TakenOnce::TakenBefore(first) => {
+                    // A second use of a code: revoke what the first use obtained (RFC 6749 §4.1.2).
+                    tracing::warn!(client_id = %client.id, "authorization code replayed; revoking its tokens");
+                    self.revoke_family(&first).await?;
+                    return Err(OAuthError::invalid_grant("the code was already used"));
+                }
+                TakenOnce::Missing => return Err(OAuthError::invalid_grant("unknown or expired code")),
+            };
+        let grant: CodeGrant = serde_json::from_str(&raw).map_err(|e| OAuthError::server(e.to_string()))?;
         if grant.client_id != client.id.as_str() {
             return Err(OAuthError::invalid_grant("the code was issued to another client"));
         }

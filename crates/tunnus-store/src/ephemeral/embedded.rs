@@ -20,6 +20,7 @@ use diesel::prelude::*;
 use time::OffsetDateTime;
 use tunnus_core::Clock;
 
+use super::TakenOnce;
 use crate::db::{Db, on_backend};
 use crate::error::{StoreError, StoreResult};
 use crate::schema::kv_entries;
@@ -281,19 +282,6 @@ impl EmbeddedStore {
         Ok(())
     }
 
-    /// Like [`put`](Self::put), but kept in memory only: for markers
-    /// whose loss at a restart costs nothing worth a write (see
-    /// [`Ephemeral::put_transient`](super::Ephemeral::put_transient)).
-    pub fn put_transient(&self, key: &str, value: &str, ttl: Duration) {
-        let expires_at = self.clock.now() + ttl_of(ttl);
-        let replaced = self.lock().insert(key.to_owned(), Entry { value: Value::Text(value.to_owned()), expires_at });
-        // A value written before under the same key must not come back at
-        // the next start.
-        if replaced.is_some() {
-            self.persist(key, None);
-        }
-    }
-
     pub fn get(&self, key: &str) -> StoreResult<Option<String>> {
         let now = self.clock.now();
         let mut map = self.lock();
@@ -327,6 +315,37 @@ impl EmbeddedStore {
             self.persist(key, None);
         }
         Ok(taken)
+    }
+
+    /// See [`Ephemeral::take_once`](super::Ephemeral::take_once): the
+    /// marker is kept in memory only.
+    pub fn take_once(&self, key: &str, marker: &str, value: &str, ttl: Duration) -> TakenOnce {
+        let now = self.clock.now();
+        let (taken, replaced) = {
+            let mut map = self.lock();
+            Self::live(&mut map, key, now);
+            let taken = match map.remove(key) {
+                Some(Entry { value: Value::Text(t), .. }) => t,
+                Some(other) => {
+                    map.insert(key.to_owned(), other);
+                    return TakenOnce::Missing;
+                }
+                None => {
+                    return match Self::live(&mut map, marker, now) {
+                        Some(Entry { value: Value::Text(first), .. }) => TakenOnce::TakenBefore(first.clone()),
+                        _ => TakenOnce::Missing,
+                    };
+                }
+            };
+            let entry = Entry { value: Value::Text(value.to_owned()), expires_at: now + ttl_of(ttl) };
+            (taken, map.insert(marker.to_owned(), entry).is_some())
+        };
+        self.persist(key, None);
+        // An older value under the marker must not come back at the next start.
+        if replaced {
+            self.persist(marker, None);
+        }
+        TakenOnce::Taken(taken)
     }
 
     pub async fn delete(&self, key: &str) -> StoreResult<()> {

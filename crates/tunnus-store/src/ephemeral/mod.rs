@@ -18,6 +18,17 @@ use std::time::Duration;
 
 use crate::error::StoreResult;
 
+/// What [`Ephemeral::take_once`] found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TakenOnce {
+    /// The entry, now removed; the marker is set.
+    Taken(String),
+    /// No entry, but the marker an earlier take left: its value.
+    TakenBefore(String),
+    /// Neither: the entry never was, or expired, or its marker did.
+    Missing,
+}
+
 /// The short-lived store, whichever backend is configured.
 #[derive(Clone, Debug)]
 pub enum Ephemeral {
@@ -30,21 +41,6 @@ impl Ephemeral {
     pub async fn put(&self, key: &str, value: &str, ttl: Duration) -> StoreResult<()> {
         match self {
             Self::Embedded(s) => s.put(key, value, ttl).await,
-            Self::Redis(s) => s.put(key, value, ttl).await,
-        }
-    }
-
-    /// Stores `value` under `key` for `ttl`, where losing it at a restart
-    /// costs nothing worth a disk write: the embedded backend keeps it in
-    /// memory only (Redis keeps it as any other key). A used code's replay
-    /// marker is one: after a restart a replayed code is refused as unknown
-    /// instead of also revoking what its first use obtained.
-    pub async fn put_transient(&self, key: &str, value: &str, ttl: Duration) -> StoreResult<()> {
-        match self {
-            Self::Embedded(s) => {
-                s.put_transient(key, value, ttl);
-                Ok(())
-            }
             Self::Redis(s) => s.put(key, value, ttl).await,
         }
     }
@@ -73,6 +69,21 @@ impl Ephemeral {
         match self {
             Self::Embedded(s) => s.take(key).await,
             Self::Redis(s) => s.take(key).await,
+        }
+    }
+
+    /// Takes the one-time entry `key` and, in the same atomic step, leaves
+    /// `marker` holding `value` for `ttl`, so that a later take of `key`
+    /// learns what the first one left: how an authorization code is used
+    /// once and its replay told from a code that never was, in one round
+    /// trip. `key` and `marker` must share a Redis Cluster hash tag (`{…}`).
+    /// The embedded backend keeps the marker in memory only: losing it at a
+    /// restart costs nothing worth a disk write (a replayed code is then
+    /// refused as unknown instead of also revoking what its first use obtained).
+    pub async fn take_once(&self, key: &str, marker: &str, value: &str, ttl: Duration) -> StoreResult<TakenOnce> {
+        match self {
+            Self::Embedded(s) => Ok(s.take_once(key, marker, value, ttl)),
+            Self::Redis(s) => s.take_once(key, marker, value, ttl).await,
         }
     }
 

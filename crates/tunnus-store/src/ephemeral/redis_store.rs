@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use redis::AsyncCommands;
 
+use super::TakenOnce;
 use super::redis_conn::{Conn, RedisTarget};
 use crate::error::{StoreError, StoreResult};
 
@@ -78,6 +79,39 @@ impl RedisStore {
     pub async fn take(&self, key: &str) -> StoreResult<Option<String>> {
         let mut c = self.conn.clone();
         self.run(c.get_del(self.key(key))).await
+    }
+
+    pub async fn take_once(&self, key: &str, marker: &str, value: &str, ttl: Duration) -> StoreResult<TakenOnce> {
+        let mut c = self.conn.clone();
+        let (key, marker) = (self.key(key), self.key(marker));
+        // One transaction (the two keys share a slot): of two concurrent
+        // takes, one gets the entry and the other the marker it left.
+        // SET … NX GET leaves an existing marker as it is and answers it.
+        let (taken, before): (Option<String>, Option<String>) = self
+            .run(
+                redis::pipe()
+                    .atomic()
+                    .cmd("GETDEL")
+                    .arg(&key)
+                    .cmd("SET")
+                    .arg(&marker)
+                    .arg(value)
+                    .arg("NX")
+                    .arg("GET")
+                    .arg("EX")
+                    .arg(secs(ttl))
+                    .query_async(&mut c),
+            )
+            .await?;
+        match (taken, before) {
+            (Some(taken), _) => Ok(TakenOnce::Taken(taken)),
+            (None, Some(first)) => Ok(TakenOnce::TakenBefore(first)),
+            (None, None) => {
+                // Nothing was taken, so the marker just set marks nothing.
+                self.run(c.del::<_, ()>(&marker)).await?;
+                Ok(TakenOnce::Missing)
+            }
+        }
     }
 
     pub async fn delete(&self, key: &str) -> StoreResult<()> {

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use tunnus_core::{ManualClock, SystemClock};
 use tunnus_store::Ephemeral;
-use tunnus_store::ephemeral::{EmbeddedStore, RedisStore};
+use tunnus_store::ephemeral::{EmbeddedStore, RedisStore, TakenOnce};
 use tunnus_store::testing::{TestDatabase, redis_url, service_missing};
 
 pub async fn contract(store: Ephemeral) {
@@ -14,8 +14,37 @@ pub async fn contract(store: Ephemeral) {
     assert_eq!(store.take("a").await.unwrap().as_deref(), Some("1"));
     assert_eq!(store.take("a").await.unwrap(), None, "take is single-use");
     assert_eq!(store.get("missing").await.unwrap(), None);
-    store.put_transient("marker", "family", Duration::from_secs(60)).await.unwrap();
-    assert_eq!(store.get("marker").await.unwrap().as_deref(), Some("family"));
+
+    // A one-time entry: its take leaves a marker, a second take finds the
+    // marker, and a key never put finds nothing and leaves nothing behind.
+    let kept = Duration::from_secs(60);
+    store.put("once:{k}", "grant", kept).await.unwrap();
+    let first = store.take_once("once:{k}", "once-used:{k}", "first", kept).await.unwrap();
+    assert_eq!(first, TakenOnce::Taken("grant".into()));
+    let second = store.take_once("once:{k}", "once-used:{k}", "second", kept).await.unwrap();
+    assert_eq!(second, TakenOnce::TakenBefore("first".into()), "the first take's marker, unchanged");
+    let never = store.take_once("once:{never}", "once-used:{never}", "x", kept).await.unwrap();
+    assert_eq!(never, TakenOnce::Missing);
+    assert_eq!(store.get("once-used:{never}").await.unwrap(), None, "no marker for what nobody took");
+    // Of many concurrent takers one gets the entry; every other one learns
+    // what that one left.
+    store.put("once:{c}", "grant", kept).await.unwrap();
+    let takers: Vec<_> = (0..16)
+        .map(|i| {
+            let s = store.clone();
+            tokio::spawn(async move {
+                (i, s.take_once("once:{c}", "once-used:{c}", &format!("taker {i}"), kept).await.unwrap())
+            })
+        })
+        .collect();
+    let mut outcomes = Vec::new();
+    for t in takers {
+        outcomes.push(t.await.unwrap());
+    }
+    let winners: Vec<_> = outcomes.iter().filter(|(_, o)| *o == TakenOnce::Taken("grant".into())).collect();
+    assert_eq!(winners.len(), 1, "{outcomes:?}");
+    let left = TakenOnce::TakenBefore(format!("taker {}", winners[0].0));
+    assert!(outcomes.iter().all(|(i, o)| *i == winners[0].0 || *o == left), "{outcomes:?}");
 
     // Of many concurrent takers exactly one gets the value.
     store.put("code", "x", Duration::from_secs(60)).await.unwrap();
@@ -170,25 +199,31 @@ async fn delete_rows(db: &tunnus_store::Db) {
     db.write(|c| Ok(diesel::sql_query("DELETE FROM kv_entries").execute(c)?)).await.unwrap();
 }
 
-/// A transient entry (a used code's replay marker) lives in memory only;
-/// it also hides, for good, what was written before under its key.
+/// A used code's marker lives in memory only; it also hides, for good,
+/// what was written before under its key.
 #[tokio::test(flavor = "multi_thread")]
-async fn embedded_transient_entries_are_not_written_to_the_database() {
+async fn embedded_take_once_markers_are_not_written_to_the_database() {
     let (_t, db, clock, store) = persistent_store().await;
     let store = Ephemeral::Embedded(store);
-    store.put_transient("code-used:1", "family", Duration::from_secs(600)).await.unwrap();
-    store.put("overwritten", "durable", Duration::from_secs(600)).await.unwrap();
+    let kept = Duration::from_secs(600);
+    store.put("code:{1}", "grant", kept).await.unwrap();
+    store.put("overwritten", "durable", kept).await.unwrap();
     store.flush().await.unwrap();
-    assert_eq!(stored_rows(&db).await, 1, "only the durable entry");
-    assert_eq!(store.get("code-used:1").await.unwrap().as_deref(), Some("family"));
+    assert_eq!(stored_rows(&db).await, 2);
+    let taken = store.take_once("code:{1}", "code-used:{1}", "family", kept).await.unwrap();
+    assert_eq!(taken, TakenOnce::Taken("grant".into()));
+    store.flush().await.unwrap();
+    assert_eq!(stored_rows(&db).await, 1, "the taken code is deleted and its marker not written");
+    assert_eq!(store.get("code-used:{1}").await.unwrap().as_deref(), Some("family"));
 
-    store.put_transient("overwritten", "transient", Duration::from_secs(600)).await.unwrap();
+    store.put("code:{2}", "grant", kept).await.unwrap();
+    store.take_once("code:{2}", "overwritten", "transient", kept).await.unwrap();
     assert_eq!(store.get("overwritten").await.unwrap().as_deref(), Some("transient"));
     store.flush().await.unwrap();
     assert_eq!(stored_rows(&db).await, 0, "the older durable value was deleted");
     let reopened = EmbeddedStore::persistent(db, clock).await.unwrap();
     assert_eq!(reopened.get("overwritten").unwrap(), None);
-    assert_eq!(reopened.get("code-used:1").unwrap(), None);
+    assert_eq!(reopened.get("code-used:{1}").unwrap(), None);
 }
 
 /// Adding a member a set already has, within the same step of its life,
