@@ -407,6 +407,42 @@ async fn key_rotation_keeps_old_tokens_valid() {
     assert!(kids(&jwks_before).contains(&new_kid.as_str().unwrap().to_owned()), "it was published before it signed");
 }
 
+/// A refresh that cannot sign (no active key) fails before its token is
+/// rotated: the tokens are signed while the rotation is written, so the key
+/// is taken first. Once a key is active again, the same refresh token works.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refresh_that_cannot_sign_keeps_its_token() {
+    let app = TestApp::start(Backend::Sqlite, |_| {}).await.unwrap();
+    verified_account(&app, "nokey@example.com").await;
+    let secret = add(&app, spec("campus", CAMPUS)).await;
+    let campus = Rp::new(&app, "campus", secret.clone(), CAMPUS).await;
+    let b = app.browser();
+    let started = campus.start(&["openid"]);
+    let back = sign_in_at(&app.url, &b, &location(&authorize(&b, &started.url).await), "nokey@example.com").await;
+    let (token, _) = campus.exchange(&code_from(&back, &started, &app.url), started).await;
+    let refresh = token.refresh_token().unwrap().secret().clone();
+
+    let state = app.state();
+    state
+        .db
+        .write(|c| {
+            use diesel::RunQueryDsl;
+            diesel::sql_query("DELETE FROM signing_keys WHERE state = 'active'").execute(c)?;
+            Ok(())
+        })
+        .await
+        .unwrap();
+    state.provider.keys.reload(&state.db).await.unwrap();
+    let fields = [("grant_type", "refresh_token"), ("refresh_token", refresh.as_str())];
+    let (status, body, _) =
+        form_post(&b, &format!("{}/token", app.url), &fields, Some(("campus", secret.as_deref().unwrap()))).await;
+    assert_eq!((status, body["error"].as_str()), (StatusCode::INTERNAL_SERVER_ERROR, Some("server_error")));
+
+    state.provider.rotate_keys().await.unwrap();
+    let renewed = campus.refresh(&refresh).await.expect("the refresh token was not used up");
+    assert_ne!(renewed.refresh_token().unwrap().secret(), &refresh);
+}
+
 /// Non-first-party clients ask for consent once; a refusal is access_denied.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn consent_is_asked_remembered_and_refusable() {
