@@ -157,14 +157,7 @@ async fn a_failing_write_leaves_no_half_account() {
     // user row was inserted: it must roll back entirely, and the person gets a
     // readable error page, not a half-written account.
     let app = TestApp::start(Backend::Sqlite, |_| {}).await.unwrap();
-    app.state()
-        .db
-        .write(|c| {
-            use diesel::RunQueryDsl;
-            diesel::sql_query("DELETE FROM terms_documents").execute(c).map_err(tunnus_store::StoreError::from)
-        })
-        .await
-        .unwrap();
+    app.execute_sql("DELETE FROM terms_documents").await;
     let page = app.browser().submit("/signup", &SIGN_UP).await;
     assert_eq!(page.status, StatusCode::INTERNAL_SERVER_ERROR);
     assert!(page.text_of("#request-id").contains("Reference"));

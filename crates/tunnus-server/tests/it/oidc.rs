@@ -422,16 +422,8 @@ async fn a_refresh_that_cannot_sign_keeps_its_token() {
     let (token, _) = campus.exchange(&code_from(&back, &started, &app.url), started).await;
     let refresh = token.refresh_token().unwrap().secret().clone();
 
+    app.execute_sql("DELETE FROM signing_keys WHERE state = 'active'").await;
     let state = app.state();
-    state
-        .db
-        .write(|c| {
-            use diesel::RunQueryDsl;
-            diesel::sql_query("DELETE FROM signing_keys WHERE state = 'active'").execute(c)?;
-            Ok(())
-        })
-        .await
-        .unwrap();
     state.provider.keys.reload(&state.db).await.unwrap();
     let fields = [("grant_type", "refresh_token"), ("refresh_token", refresh.as_str())];
     let (status, body, _) =

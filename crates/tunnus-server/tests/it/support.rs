@@ -110,6 +110,20 @@ impl TestApp {
         &self.server.as_ref().unwrap().state
     }
 
+    /// Runs one SQL statement on the app's database: for a test that needs
+    /// a state no page or command leads to.
+    pub async fn execute_sql(&self, sql: &'static str) {
+        use diesel::RunQueryDsl as _;
+        self.state()
+            .db
+            .write(move |c| {
+                diesel::sql_query(sql).execute(c)?;
+                Ok(())
+            })
+            .await
+            .unwrap();
+    }
+
     pub fn clock_now_unix(&self) -> i64 {
         use tunnus_core::Clock as _;
         self.clock.now().unix_timestamp()

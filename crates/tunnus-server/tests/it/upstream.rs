@@ -3,7 +3,6 @@
 //! Each server has its own browser (cookie jar); the tests carry the
 //! redirects between them, as a real browser would.
 
-use diesel::RunQueryDsl as _;
 use openidconnect::OAuth2TokenResponse as _;
 use reqwest::StatusCode;
 use tunnus_core::{Email, UserId};
@@ -252,14 +251,7 @@ both!(proof_by_email, proof_by_emailed_link);
 async fn unverified_upstream_email_is_refused(backend: Backend) {
     let Some(p) = Pair::start(backend, |_| {}).await else { return };
     let up_b = p.upstream_person("unsure@example.com").await;
-    p.up.state()
-        .db
-        .write(|c| {
-            diesel::sql_query("UPDATE users SET email_verified_at = NULL").execute(c)?;
-            Ok(())
-        })
-        .await
-        .unwrap();
+    p.up.execute_sql("UPDATE users SET email_verified_at = NULL").await;
     let refused = p.through(&p.down.browser(), &up_b, "/login/upstream/up?next=/").await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.body);
     assert!(refused.contains("has not verified your email address"));
