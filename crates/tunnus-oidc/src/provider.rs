@@ -10,7 +10,7 @@ use tunnus_core::client::{Client, ClientId};
 use tunnus_core::terms::{TermsDocument, TermsStanding};
 use tunnus_core::{Clock, TokenHash, User, UserId};
 use tunnus_store::refresh_tokens::{self, RefreshRecord};
-use tunnus_store::{Db, DbConnection, DirectoryCache, Ephemeral, StoreResult, clients, orgs, users};
+use tunnus_store::{Db, DbConnection, DirectoryCache, Ephemeral, StoreError, StoreResult, clients, orgs, users};
 
 use crate::keys::KeyRing;
 
@@ -62,7 +62,10 @@ impl ProviderSettings {
 pub(crate) struct Person {
     pub user: User,
     pub facts: AccessFacts,
-    pub terms: TermsStanding,
+    /// Always read for the directory cache; without one, only for a caller
+    /// that asks (an authorization), so that UserInfo and refresh do not pay
+    /// for two reads they never use.
+    pub terms: Option<TermsStanding>,
 }
 
 /// What the directory says about a person: `None` if the account is not active.
@@ -219,7 +222,7 @@ impl Provider {
     /// directory cache when it has them; the rights are evaluated from the
     /// facts now either way (a license that has just ended is gone).
     pub async fn active_person(&self, id: &UserId) -> StoreResult<Option<(User, AccessRights)>> {
-        let found = self.person(id).await?;
+        let found = self.person(id, false).await?;
         Ok(found.as_ref().as_ref().map(|p| (p.user.clone(), self.rights_now(&p.facts))))
     }
 
@@ -230,9 +233,11 @@ impl Provider {
         &self,
         id: &UserId,
     ) -> StoreResult<Option<(User, AccessRights, Vec<TermsDocument>)>> {
-        let found = self.person(id).await?;
-        let now = self.clock.now();
-        Ok(found.as_ref().as_ref().map(|p| (p.user.clone(), self.rights_now(&p.facts), p.terms.outstanding(now))))
+        let found = self.person(id, true).await?;
+        let Some(person) = found.as_ref().as_ref() else { return Ok(None) };
+        let terms = person.terms.as_ref().ok_or_else(|| StoreError::corrupt("a person read without their terms"))?;
+        let outstanding = terms.outstanding(self.clock.now());
+        Ok(Some((person.user.clone(), self.rights_now(&person.facts), outstanding)))
     }
 
     /// A refresh token and its person (with their access facts, if the
@@ -245,29 +250,30 @@ impl Provider {
     ) -> StoreResult<Option<(RefreshRecord, DirectoryEntry)>> {
         let h = hash.clone();
         if self.directory.is_none() {
-            let now = self.clock.now();
             let found = self
                 .db
                 .lookup(move |c| {
                     let Some((record, user)) = refresh_tokens::find_with_user(c, &h)? else { return Ok(None) };
-                    Ok(Some((record, active_person_of(c, user, now)?)))
+                    Ok(Some((record, active_person_of(c, user, None)?)))
                 })
                 .await?;
             return Ok(found.map(|(record, person)| (record, Arc::new(person))));
         }
         let Some(record) = self.db.lookup(move |c| refresh_tokens::find(c, &h)).await? else { return Ok(None) };
-        let person = self.person(&UserId::from_stored(record.user_id.clone())).await?;
+        let person = self.person(&UserId::from_stored(record.user_id.clone()), false).await?;
         Ok(Some((record, person)))
     }
 
-    /// The person from the directory cache, or else read (and kept).
-    async fn person(&self, id: &UserId) -> StoreResult<DirectoryEntry> {
+    /// The person from the directory cache, or else read (and kept), with
+    /// their terms when the cache keeps them or `with_terms` asks for them.
+    async fn person(&self, id: &UserId, with_terms: bool) -> StoreResult<DirectoryEntry> {
         if let Some(found) = self.directory.as_ref().and_then(|cache| cache.get(id.as_str())) {
             return Ok(found);
         }
         let ticket = self.directory.as_ref().map(DirectoryCache::ticket);
-        let (reading, now) = (id.clone(), self.clock.now());
-        let found = Arc::new(self.db.lookup(move |c| read_active_person(c, &reading, now)).await?);
+        let terms_as_of = (with_terms || self.directory.is_some()).then(|| self.clock.now());
+        let reading = id.clone();
+        let found = Arc::new(self.db.lookup(move |c| read_active_person(c, &reading, terms_as_of)).await?);
         if let (Some(cache), Some(ticket)) = (&self.directory, ticket) {
             cache.keep(ticket, id.as_str(), found.clone());
         }
@@ -319,22 +325,31 @@ impl Provider {
     }
 }
 
-/// An active person, within the caller's database visit (`now`: see [`TermsStanding::new`]).
-fn read_active_person(c: &mut DbConnection, id: &UserId, now: OffsetDateTime) -> StoreResult<Option<Person>> {
+/// An active person, within the caller's database visit, with their terms
+/// as of `terms_as_of` if given (see [`TermsStanding::new`]).
+fn read_active_person(
+    c: &mut DbConnection,
+    id: &UserId,
+    terms_as_of: Option<OffsetDateTime>,
+) -> StoreResult<Option<Person>> {
     match users::find_by_id(c, id)? {
-        Some(user) => active_person_of(c, user, now),
+        Some(user) => active_person_of(c, user, terms_as_of),
         None => Ok(None),
     }
 }
 
 /// `user` as an active [`Person`] (`None` if the account is not active),
 /// within the caller's database visit.
-fn active_person_of(c: &mut DbConnection, user: User, now: OffsetDateTime) -> StoreResult<Option<Person>> {
+fn active_person_of(
+    c: &mut DbConnection,
+    user: User,
+    terms_as_of: Option<OffsetDateTime>,
+) -> StoreResult<Option<Person>> {
     if user.status != tunnus_core::UserStatus::Active {
         return Ok(None);
     }
     let facts = orgs::access_facts(c, user.id.as_str())?;
-    let terms = tunnus_store::terms::standing(c, &user.id, now)?;
+    let terms = terms_as_of.map(|now| tunnus_store::terms::standing(c, &user.id, now)).transpose()?;
     Ok(Some(Person { user, facts, terms }))
 }
 

@@ -87,6 +87,14 @@ async fn code_flow_and_single_sign_on(app: TestApp) {
 }
 both_backends!(code_flow_and_single_sign_on, super::code_flow_and_single_sign_on);
 
+/// The same without the directory cache: UserInfo, refresh and single
+/// sign-on read the person (and an authorization the terms) every time.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn code_flow_and_single_sign_on_without_the_directory_cache() {
+    let app = TestApp::start(Backend::Sqlite, |c| c.oidc.directory_cache_entries = 0).await.unwrap();
+    code_flow_and_single_sign_on(app).await;
+}
+
 async fn form_post(
     b: &Browser,
     url: &str,

@@ -7,7 +7,7 @@ use tunnus_core::terms::{TermsDocument, TermsKind};
 use crate::both_backends;
 use crate::oidc::sign_in_at;
 use crate::rp::{Rp, add, authorize, code_from, location, query, spec};
-use crate::support::{TestApp, verified_account};
+use crate::support::{Backend, TestApp, verified_account};
 
 const CAMPUS: &str = "http://localhost:8081/callback";
 
@@ -87,3 +87,12 @@ async fn new_terms_interrupt_and_resume_single_sign_on(app: TestApp) {
     assert!(query(&back).contains_key("code"), "{back}");
 }
 both_backends!(new_terms_interrupt_and_resume_single_sign_on, super::new_terms_interrupt_and_resume_single_sign_on);
+
+/// Without the directory cache (`oidc.directory_cache_entries = 0`, as
+/// behind a connection pooler in transaction mode) an authorization reads
+/// the terms itself, and new ones still interrupt single sign-on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn new_terms_interrupt_single_sign_on_without_the_directory_cache() {
+    let app = TestApp::start(Backend::Sqlite, |c| c.oidc.directory_cache_entries = 0).await.unwrap();
+    new_terms_interrupt_and_resume_single_sign_on(app).await;
+}
