@@ -2,8 +2,10 @@
 // bench clients (see docs/performance.md, "Peers"): two confidential
 // clients (ES256 and RS256 tokens), PKCE S256 required, devInteractions for
 // the login form, refresh tokens rotated on every use, JWT access tokens for
-// the resource urn:tunnus-bench:api (opaque without a resource indicator),
-// everything kept in memory like Tunnus's embedded default.
+// the resource urn:tunnus-bench:api (opaque without a resource indicator).
+// Its state is kept in memory, like Tunnus's embedded default, or with
+// STORE=redis in Redis (REDIS_URL, keys under REDIS_PREFIX), like Tunnus's
+// production mode keeps its short-lived state.
 import crypto from 'node:crypto';
 import Provider from 'oidc-provider';
 
@@ -74,6 +76,85 @@ class MemoryAdapter {
   }
 }
 
+// oidc-provider's storage interface over Redis. Each model instance is a
+// hash: `payload` (JSON) and, once a code or refresh token is used,
+// `consumed`; it expires with the model. Lists per grant and keys per uid
+// and user code find instances the way the interface asks for them.
+// ioredis's auto-pipelining sends the commands of concurrent requests
+// together, as Tunnus's multiplexed Redis connection does.
+const prefix = process.env.REDIS_PREFIX || 'tunnus-bench-peer:';
+let redis;
+async function connectRedis() {
+  const { Redis } = await import('ioredis');
+  redis = new Redis(process.env.REDIS_URL || 'redis://127.0.0.1:6379', { enableAutoPipelining: true });
+  // Only where the instance still exists: a late `consume` must not leave
+  // a key without expiry behind.
+  redis.defineCommand('consumeIfPresent', {
+    numberOfKeys: 1,
+    lua: "if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('HSET', KEYS[1], 'consumed', ARGV[1]) end",
+  });
+}
+
+class RedisAdapter {
+  constructor(name) {
+    this.name = name;
+  }
+  key(id) {
+    return `${prefix}${this.name}:${id}`;
+  }
+  async upsert(id, payload, expiresIn) {
+    const key = this.key(id);
+    const m = redis.multi().del(key).hset(key, 'payload', JSON.stringify(payload));
+    if (expiresIn) m.expire(key, expiresIn);
+    if (payload.grantId) {
+      const grant = `${prefix}grant:${payload.grantId}`;
+      m.rpush(grant, key);
+      // The list lives as long as the longest-lived instance in it: NX sets
+      // a first expiry, GT only ever lengthens it.
+      if (expiresIn) m.expire(grant, expiresIn, 'NX').expire(grant, expiresIn, 'GT');
+    }
+    for (const [field, index] of [['uid', 'uid'], ['userCode', 'user-code']]) {
+      if (!payload[field]) continue;
+      const indexKey = `${prefix}${index}:${payload[field]}`;
+      if (expiresIn) m.set(indexKey, id, 'EX', expiresIn);
+      else m.set(indexKey, id);
+    }
+    await m.exec();
+  }
+  async find(id) {
+    const entry = await redis.hgetall(this.key(id));
+    if (!entry.payload) return undefined;
+    const payload = JSON.parse(entry.payload);
+    if (entry.consumed) payload.consumed = Number(entry.consumed);
+    return payload;
+  }
+  async findByIndex(index, value) {
+    const id = await redis.get(`${prefix}${index}:${value}`);
+    return id === null ? undefined : this.find(id);
+  }
+  async findByUid(uid) {
+    return this.findByIndex('uid', uid);
+  }
+  async findByUserCode(userCode) {
+    return this.findByIndex('user-code', userCode);
+  }
+  async consume(id) {
+    await redis.consumeIfPresent(this.key(id), Math.floor(Date.now() / 1000));
+  }
+  async destroy(id) {
+    await redis.del(this.key(id));
+  }
+  async revokeByGrantId(grantId) {
+    const grant = `${prefix}grant:${grantId}`;
+    const keys = await redis.lrange(grant, 0, -1);
+    await redis.del(...keys, grant);
+  }
+}
+
+const storage = process.env.STORE || 'memory';
+if (storage === 'redis') await connectRedis();
+else if (storage !== 'memory') throw new Error(`STORE must be memory or redis, not ${storage}`);
+
 function client(id, alg) {
   return {
     client_id: id,
@@ -88,7 +169,7 @@ function client(id, alg) {
 }
 
 const provider = new Provider(issuer, {
-  adapter: MemoryAdapter,
+  adapter: storage === 'redis' ? RedisAdapter : MemoryAdapter,
   clients: [client('bench-es256', 'ES256'), client('bench-rs256', 'RS256')],
   jwks: { keys: [signingKey('rsa', 'RS256'), signingKey('ec', 'ES256')] },
   cookies: { keys: [crypto.randomBytes(32).toString('base64url')] },
@@ -145,4 +226,4 @@ const provider = new Provider(issuer, {
   },
 });
 provider.on('server_error', (_ctx, err) => console.error('server_error', err));
-provider.listen(port, '127.0.0.1', () => console.log(`oidc-provider listening on ${issuer}`));
+provider.listen(port, '127.0.0.1', () => console.log(`oidc-provider (${storage}) listening on ${issuer}`));
