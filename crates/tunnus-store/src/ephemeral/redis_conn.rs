@@ -3,10 +3,14 @@
 //! through Sentinel (`redis+sentinel://sentinel1:26379,sentinel2:26379/mymaster`).
 //! [`Conn`] hides the difference so the store issues the same commands to
 //! each; every key the store touches in one command or pipeline is a single
-//! key, so cluster routing never sees a cross-slot request.
+//! key, so cluster routing never sees a cross-slot request. [`Conns`] gives
+//! each single-threaded runtime (each HTTP worker) a connection of its own.
 
-use std::sync::Arc;
+use std::cell::RefCell;
+use std::sync::{Arc, Weak};
 use std::time::Duration;
+
+use tokio::runtime::{Handle, RuntimeFlavor};
 
 use redis::aio::{ConnectionLike, ConnectionManager, ConnectionManagerConfig};
 use redis::cluster::ClusterClient;
@@ -223,9 +227,134 @@ impl ConnectionLike for Conn {
     }
 }
 
+/// One store's connections: the one opened with the store, used on the
+/// runtime that opened it and on every multi-threaded runtime, and one per
+/// other single-threaded runtime that sends commands (each HTTP worker),
+/// opened there on first use.
+///
+/// Why: a connection's reading and writing run as a task on the runtime that
+/// opened it. A command sent from another thread wakes that runtime's thread
+/// to write it, and the answer wakes the sender's thread again: two thread
+/// switches per command. A code exchange with PostgreSQL + Redis made 9.3
+/// switches, 5.3 with connections per worker (docs/performance.md). On its
+/// own runtime's connection, the worker writes the command and reads the
+/// answer itself.
+#[derive(Clone)]
+pub struct Conns {
+    inner: Arc<ConnsInner>,
+}
+
+struct ConnsInner {
+    shared: Conn,
+    /// The runtime that opened `shared`, if single-threaded.
+    home: Option<tokio::runtime::Id>,
+    target: RedisTarget,
+    timeout: Duration,
+}
+
+/// A connection of this thread's runtime to one store's Redis.
+struct Local {
+    store: Weak<ConnsInner>,
+    runtime: tokio::runtime::Id,
+    conn: Conn,
+}
+
+thread_local! {
+    static LOCAL: RefCell<Vec<Local>> = const { RefCell::new(Vec::new()) };
+}
+
+/// The current runtime's id if it is single-threaded.
+fn single_threaded_runtime() -> Option<tokio::runtime::Id> {
+    let handle = Handle::try_current().ok()?;
+    (handle.runtime_flavor() == RuntimeFlavor::CurrentThread).then(|| handle.id())
+}
+
+impl Conns {
+    pub async fn connect(target: RedisTarget, timeout: Duration) -> RedisResult<Self> {
+        let shared = Conn::connect(&target, timeout).await?;
+        let home = single_threaded_runtime();
+        Ok(Self { inner: Arc::new(ConnsInner { shared, home, target, timeout }) })
+    }
+
+    fn is_mine(&self, local: &Local) -> bool {
+        std::ptr::eq(local.store.as_ptr(), Arc::as_ptr(&self.inner))
+    }
+
+    /// The connection for the runtime this is called on.
+    pub async fn get(&self) -> RedisResult<Conn> {
+        let Some(runtime) = single_threaded_runtime().filter(|r| Some(*r) != self.inner.home) else {
+            return Ok(self.inner.shared.clone());
+        };
+        let known = LOCAL
+            .with_borrow(|all| all.iter().find(|l| l.runtime == runtime && self.is_mine(l)).map(|l| l.conn.clone()));
+        if let Some(conn) = known {
+            return Ok(conn);
+        }
+        let conn = Conn::connect(&self.inner.target, self.inner.timeout).await?;
+        Ok(LOCAL.with_borrow_mut(|all| {
+            // A runtime that stopped took its connections' tasks with it, and
+            // a dropped store needs none: forget both kinds.
+            all.retain(|l| l.store.strong_count() > 0 && (l.runtime == runtime || !self.is_mine(l)));
+            // Another request on this thread may have connected meanwhile.
+            if let Some(first) = all.iter().find(|l| self.is_mine(l)) {
+                return first.conn.clone();
+            }
+            all.push(Local { store: Arc::downgrade(&self.inner), runtime, conn: conn.clone() });
+            conn
+        }))
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::RedisTarget;
+    use std::time::Duration;
+
+    use super::{Conns, RedisTarget};
+    use crate::testing::{redis_url, service_missing};
+
+    async fn client_id(conns: &Conns) -> i64 {
+        let mut c = conns.get().await.unwrap();
+        redis::cmd("CLIENT").arg("ID").query_async(&mut c).await.unwrap()
+    }
+
+    fn single_threaded() -> tokio::runtime::Runtime {
+        tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap()
+    }
+
+    /// What an HTTP worker sees: a connection of its own runtime, kept for
+    /// its next commands; and a runtime that replaced a stopped one on the
+    /// same thread gets a new one rather than the stopped runtime's, whose
+    /// reading and writing task is gone.
+    #[test]
+    fn each_single_threaded_runtime_talks_over_a_connection_of_its_own() {
+        let opener = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+        let target = RedisTarget::parse(&redis_url()).unwrap();
+        let conns = match opener.block_on(Conns::connect(target, Duration::from_secs(2))) {
+            Ok(c) => c,
+            Err(e) => return service_missing("Redis", &e.to_string()),
+        };
+        let shared = opener.block_on(client_id(&conns));
+        assert_eq!(opener.block_on(client_id(&conns)), shared, "a multi-threaded runtime uses the shared one");
+
+        let mut seen = vec![shared];
+        for _ in 0..2 {
+            let worker = single_threaded();
+            let own = worker.block_on(client_id(&conns));
+            assert!(!seen.contains(&own), "connection {own} was already used elsewhere: {seen:?}");
+            assert_eq!(worker.block_on(client_id(&conns)), own, "kept for the runtime's next commands");
+            seen.push(own);
+            drop(worker);
+        }
+        assert_eq!(opener.block_on(client_id(&conns)), shared);
+
+        // A store opened on a single-threaded runtime uses its first connection there.
+        let home = single_threaded();
+        let target = RedisTarget::parse(&redis_url()).unwrap();
+        let at_home = home.block_on(Conns::connect(target, Duration::from_secs(2))).unwrap();
+        let first = home.block_on(client_id(&at_home));
+        assert_eq!(home.block_on(client_id(&at_home)), first);
+        assert_ne!(single_threaded().block_on(client_id(&at_home)), first);
+    }
 
     #[test]
     fn urls_of_each_deployment_kind() {

@@ -9,12 +9,12 @@ use std::time::Duration;
 use redis::AsyncCommands;
 
 use super::TakenOnce;
-use super::redis_conn::{Conn, RedisTarget};
+use super::redis_conn::{Conn, Conns, RedisTarget};
 use crate::error::{StoreError, StoreResult};
 
 #[derive(Clone)]
 pub struct RedisStore {
-    conn: Conn,
+    conns: Conns,
     prefix: String,
     timeout: Duration,
 }
@@ -40,11 +40,19 @@ impl RedisStore {
     pub async fn connect(url: &str, prefix: &str, timeout: Duration) -> StoreResult<Self> {
         let target = RedisTarget::parse(url)
             .map_err(|e| StoreError::new(crate::error::StoreErrorKind::Backend, format!("redis_url: {e}")))?;
-        let conn = tokio::time::timeout(timeout * 2, Conn::connect(&target, timeout))
+        let conns = tokio::time::timeout(timeout * 2, Conns::connect(target, timeout))
             .await
             .map_err(|_| unavailable("connect timed out"))?
             .map_err(unavailable)?;
-        Ok(Self { conn, prefix: prefix.to_owned(), timeout })
+        Ok(Self { conns, prefix: prefix.to_owned(), timeout })
+    }
+
+    /// The connection for this runtime (opened on first use, within the timeout).
+    async fn conn(&self) -> StoreResult<Conn> {
+        tokio::time::timeout(self.timeout * 2, self.conns.get())
+            .await
+            .map_err(|_| unavailable("connect timed out"))?
+            .map_err(unavailable)
     }
 
     fn key(&self, key: &str) -> String {
@@ -59,17 +67,17 @@ impl RedisStore {
     }
 
     pub async fn put(&self, key: &str, value: &str, ttl: Duration) -> StoreResult<()> {
-        let mut c = self.conn.clone();
+        let mut c = self.conn().await?;
         self.run(c.set_ex::<_, _, ()>(self.key(key), value, secs(ttl))).await
     }
 
     pub async fn get(&self, key: &str) -> StoreResult<Option<String>> {
-        let mut c = self.conn.clone();
+        let mut c = self.conn().await?;
         self.run(c.get(self.key(key))).await
     }
 
     pub async fn any_exists(&self, keys: &[String]) -> StoreResult<bool> {
-        let mut c = self.conn.clone();
+        let mut c = self.conn().await?;
         let keys: Vec<String> = keys.iter().map(|k| self.key(k)).collect();
         // EXISTS counts the keys that exist (expired ones do not).
         let found: u64 = self.run(c.exists(keys)).await?;
@@ -77,12 +85,12 @@ impl RedisStore {
     }
 
     pub async fn take(&self, key: &str) -> StoreResult<Option<String>> {
-        let mut c = self.conn.clone();
+        let mut c = self.conn().await?;
         self.run(c.get_del(self.key(key))).await
     }
 
     pub async fn take_once(&self, key: &str, marker: &str, value: &str, ttl: Duration) -> StoreResult<TakenOnce> {
-        let mut c = self.conn.clone();
+        let mut c = self.conn().await?;
         let (key, marker) = (self.key(key), self.key(marker));
         // One transaction (the two keys share a slot): of two concurrent
         // takes, one gets the entry and the other the marker it left.
@@ -115,12 +123,12 @@ impl RedisStore {
     }
 
     pub async fn delete(&self, key: &str) -> StoreResult<()> {
-        let mut c = self.conn.clone();
+        let mut c = self.conn().await?;
         self.run(c.del::<_, ()>(self.key(key))).await
     }
 
     pub async fn incr(&self, key: &str, window: Duration) -> StoreResult<u64> {
-        let mut c = self.conn.clone();
+        let mut c = self.conn().await?;
         let key = self.key(key);
         let (count, _): (u64, bool) = self
             .run(
@@ -138,13 +146,13 @@ impl RedisStore {
     }
 
     pub async fn count(&self, key: &str) -> StoreResult<u64> {
-        let mut c = self.conn.clone();
+        let mut c = self.conn().await?;
         let value: Option<u64> = self.run(c.get(self.key(key))).await?;
         Ok(value.unwrap_or(0))
     }
 
     pub async fn set_add(&self, key: &str, member: &str, ttl: Duration) -> StoreResult<()> {
-        let mut c = self.conn.clone();
+        let mut c = self.conn().await?;
         let key = self.key(key);
         // GT only ever extends the set's life, like the embedded backend.
         let _: (u64, bool, bool) = self
@@ -167,17 +175,17 @@ impl RedisStore {
     }
 
     pub async fn set_remove(&self, key: &str, member: &str) -> StoreResult<()> {
-        let mut c = self.conn.clone();
+        let mut c = self.conn().await?;
         self.run(c.srem::<_, _, ()>(self.key(key), member)).await
     }
 
     pub async fn set_members(&self, key: &str) -> StoreResult<Vec<String>> {
-        let mut c = self.conn.clone();
+        let mut c = self.conn().await?;
         self.run(c.smembers(self.key(key))).await
     }
 
     pub async fn ping(&self) -> StoreResult<()> {
-        let mut c = self.conn.clone();
+        let mut c = self.conn().await?;
         self.run(redis::cmd("PING").query_async::<String>(&mut c)).await.map(|_| ())
     }
 }
