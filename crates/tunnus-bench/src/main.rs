@@ -18,7 +18,8 @@ enum Cli {
 fn main() -> ExitCode {
     match Cli::parse() {
         Cli::Run(args) => {
-            let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+            // The set-up runs here; the measured load runs on threads of its own (load::run).
+            let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
                 Ok(r) => r,
                 Err(e) => {
                     eprintln!("tunnus-load: {e}");

@@ -132,6 +132,95 @@ async fn step(ctx: &Ctx, flow: Flow, cc_scope: Option<&str>, state: &mut State, 
     }
 }
 
+/// What every worker repeats, and until when.
+#[derive(Clone)]
+struct Plan {
+    flow: Flow,
+    cc_scope: String,
+    /// `sessions`: a number of flows (`remaining`) instead of a time limit.
+    counted: bool,
+    remaining: Arc<AtomicUsize>,
+    warm_end: Instant,
+    end: Instant,
+}
+
+/// One worker's loop: the flow again and again until the plan says stop.
+async fn repeat(ctx: Ctx, mut state: State, plan: Plan) -> Tally {
+    let mut tally = Tally::default();
+    let cc = (!plan.cc_scope.is_empty()).then_some(plan.cc_scope.as_str());
+    loop {
+        let t0 = Instant::now();
+        let n = if plan.counted {
+            match plan.remaining.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1)) {
+                Ok(n) => n,
+                Err(_) => break,
+            }
+        } else if t0 < plan.end {
+            0
+        } else {
+            break;
+        };
+        match step(&ctx, plan.flow, cc, &mut state, n).await {
+            Ok(()) if t0 >= plan.warm_end => tally.latencies.push(t0.elapsed()),
+            Ok(()) => {}
+            Err(e) => {
+                tally.errors += 1;
+                tally.first_error.get_or_insert(e);
+            }
+        }
+    }
+    tally
+}
+
+/// Runs the workers on one single-threaded runtime per core, each worker
+/// with its connection on the runtime that runs it. On one multi-threaded
+/// runtime, a worker and the task driving its connection often ran on
+/// different threads, and every request woke the other thread and back:
+/// the generator's own cost, taken from the cores it shares with the
+/// server (docs/performance.md).
+async fn drive_on_each_core(workers: Vec<(Ctx, State)>, plan: Plan) -> Result<Tally> {
+    let cores = std::thread::available_parallelism().map_or(1, usize::from).min(workers.len().max(1));
+    let mut groups: Vec<Vec<(Ctx, State)>> = (0..cores).map(|_| Vec::new()).collect();
+    for (i, (mut ctx, state)) in workers.into_iter().enumerate() {
+        // Opened during the set-up, on this runtime.
+        ctx.http.disconnect();
+        groups[i % cores].push((ctx, state));
+    }
+    let mut done = Vec::with_capacity(cores);
+    for (i, group) in groups.into_iter().enumerate() {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let plan = plan.clone();
+        std::thread::Builder::new()
+            .name(format!("tunnus-load-{i}"))
+            .spawn(move || {
+                let tally = tokio::runtime::Builder::new_current_thread().enable_all().build().map(|rt| {
+                    rt.block_on(async move {
+                        let tasks: Vec<_> = group
+                            .into_iter()
+                            .map(|(ctx, state)| tokio::spawn(repeat(ctx, state, plan.clone())))
+                            .collect();
+                        let mut all = Tally::default();
+                        for t in tasks {
+                            match t.await {
+                                Ok(t) => all.merge(t),
+                                Err(e) => all.merge(Tally::failed(e.to_string())),
+                            }
+                        }
+                        all
+                    })
+                });
+                let _ = tx.send(tally.map_err(|e| e.to_string()));
+            })
+            .map_err(|e| e.to_string())?;
+        done.push(rx);
+    }
+    let mut all = Tally::default();
+    for rx in done {
+        all.merge(rx.await.map_err(|_| "a load thread stopped".to_owned())??);
+    }
+    Ok(all)
+}
+
 /// One run's figures (one JSON line).
 #[derive(serde::Serialize, serde::Deserialize, Debug, Clone, PartialEq)]
 pub struct Outcome {
@@ -160,6 +249,20 @@ struct Tally {
     latencies: Vec<Duration>,
     errors: u64,
     first_error: Option<String>,
+}
+
+impl Tally {
+    fn failed(error: String) -> Self {
+        Self { latencies: Vec::new(), errors: 1, first_error: Some(error) }
+    }
+
+    fn merge(&mut self, other: Tally) {
+        self.latencies.extend(other.latencies);
+        self.errors += other.errors;
+        if self.first_error.is_none() {
+            self.first_error = other.first_error;
+        }
+    }
 }
 
 fn kebab<T: serde::Serialize>(v: &T) -> String {
@@ -201,47 +304,8 @@ pub async fn run(args: RunArgs) -> Result<Outcome> {
     let before = measure::sample(&args.pids, ticks);
     let machine_before = measure::machine_jiffies();
     let started = Instant::now();
-    let mut tasks = Vec::new();
-    for (ctx, mut state) in workers_ready {
-        let remaining = remaining.clone();
-        let (flow, cc_scope) = (args.flow, args.cc_scope.clone());
-        tasks.push(tokio::spawn(async move {
-            let mut tally = Tally::default();
-            let cc = (!cc_scope.is_empty()).then_some(cc_scope.as_str());
-            loop {
-                let t0 = Instant::now();
-                let n = if counted {
-                    match remaining.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1)) {
-                        Ok(n) => n,
-                        Err(_) => break,
-                    }
-                } else if t0 < end {
-                    0
-                } else {
-                    break;
-                };
-                let result = step(&ctx, flow, cc, &mut state, n).await;
-                match result {
-                    Ok(()) if t0 >= warm_end => tally.latencies.push(t0.elapsed()),
-                    Ok(()) => {}
-                    Err(e) => {
-                        tally.errors += 1;
-                        tally.first_error.get_or_insert(e);
-                    }
-                }
-            }
-            tally
-        }));
-    }
-    let mut all = Tally::default();
-    for t in tasks {
-        let t = t.await.map_err(|e| e.to_string())?;
-        all.latencies.extend(t.latencies);
-        all.errors += t.errors;
-        if all.first_error.is_none() {
-            all.first_error = t.first_error;
-        }
-    }
+    let plan = Plan { flow: args.flow, cc_scope: args.cc_scope.clone(), counted, remaining, warm_end, end };
+    let mut all = drive_on_each_core(workers_ready, plan).await?;
     let elapsed = started.elapsed().as_secs_f64();
     let after = measure::sample(&args.pids, ticks);
     let machine = match (machine_before, measure::machine_jiffies()) {

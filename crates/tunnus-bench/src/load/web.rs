@@ -85,6 +85,12 @@ impl Http {
         Self { wire: tokio::sync::Mutex::new(None) }
     }
 
+    /// Closes the connection; the next request opens one on the runtime it
+    /// runs on (a connection is driven by a task of the runtime that opened it).
+    pub fn disconnect(&mut self) {
+        *self.wire.get_mut() = None;
+    }
+
     fn request(&self, method: Method, url: Url) -> Req {
         Req { method, url, headers: Vec::new(), body: Bytes::new() }
     }
