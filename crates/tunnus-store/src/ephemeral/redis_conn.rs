@@ -8,15 +8,14 @@
 
 use std::cell::RefCell;
 use std::sync::{Arc, Weak};
-use std::time::Duration;
-
-use tokio::runtime::{Handle, RuntimeFlavor};
+use std::time::{Duration, Instant};
 
 use redis::aio::{ConnectionLike, ConnectionManager, ConnectionManagerConfig};
 use redis::cluster::ClusterClient;
 use redis::cluster_async::ClusterConnection;
 use redis::sentinel::{SentinelClient, SentinelNodeConnectionInfo, SentinelServerType};
 use redis::{Cmd, Pipeline, RedisError, RedisFuture, RedisResult, Value};
+use tokio::runtime::{Handle, RuntimeFlavor};
 
 /// A parsed `redis_url`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -229,8 +228,7 @@ impl ConnectionLike for Conn {
 
 /// One store's connections: the one opened with the store, used on the
 /// runtime that opened it and on every multi-threaded runtime, and one per
-/// other single-threaded runtime that sends commands (each HTTP worker),
-/// opened there on first use.
+/// other single-threaded runtime that sends commands (each HTTP worker).
 ///
 /// Why: a connection's reading and writing run as a task on the runtime that
 /// opened it. A command sent from another thread wakes that runtime's thread
@@ -239,12 +237,25 @@ impl ConnectionLike for Conn {
 /// switches, 5.3 with connections per worker (docs/performance.md). On its
 /// own runtime's connection, the worker writes the command and reads the
 /// answer itself.
+///
+/// A runtime's connection is opened in the background at its first
+/// command, which goes over the shared connection, as do all commands
+/// while it opens; if it cannot be opened, the runtime keeps using the
+/// shared one and tries again [`RETRY_AFTER`] later. So no request waits
+/// for a connection to open, and a Redis outage behaves as with one
+/// connection: the shared one reconnects by itself.
 #[derive(Clone)]
 pub struct Conns {
     inner: Arc<ConnsInner>,
 }
 
+/// How long a runtime whose connection could not be opened keeps using
+/// the shared one before it tries again.
+pub const RETRY_AFTER: Duration = Duration::from_secs(5);
+
 struct ConnsInner {
+    /// Driven by the runtime that opened the store, which runs as long as
+    /// the process (the server's main runtime).
     shared: Conn,
     /// The runtime that opened `shared`, if single-threaded.
     home: Option<tokio::runtime::Id>,
@@ -252,11 +263,17 @@ struct ConnsInner {
     timeout: Duration,
 }
 
-/// A connection of this thread's runtime to one store's Redis.
+/// This thread's runtime's connection to one store's Redis.
 struct Local {
     store: Weak<ConnsInner>,
     runtime: tokio::runtime::Id,
-    conn: Conn,
+    state: LocalState,
+}
+
+enum LocalState {
+    Opening,
+    Open(Conn),
+    FailedAt(Instant),
 }
 
 thread_local! {
@@ -269,6 +286,10 @@ fn single_threaded_runtime() -> Option<tokio::runtime::Id> {
     (handle.runtime_flavor() == RuntimeFlavor::CurrentThread).then(|| handle.id())
 }
 
+fn same_store(local: &Local, store: *const ConnsInner) -> bool {
+    std::ptr::eq(local.store.as_ptr(), store)
+}
+
 impl Conns {
     pub async fn connect(target: RedisTarget, timeout: Duration) -> RedisResult<Self> {
         let shared = Conn::connect(&target, timeout).await?;
@@ -276,32 +297,66 @@ impl Conns {
         Ok(Self { inner: Arc::new(ConnsInner { shared, home, target, timeout }) })
     }
 
-    fn is_mine(&self, local: &Local) -> bool {
-        std::ptr::eq(local.store.as_ptr(), Arc::as_ptr(&self.inner))
+    /// The connection for the runtime this is called on.
+    pub fn get(&self) -> Conn {
+        let Some(runtime) = single_threaded_runtime().filter(|r| Some(*r) != self.inner.home) else {
+            return self.inner.shared.clone();
+        };
+        let me = Arc::as_ptr(&self.inner);
+        let open_one = LOCAL.with_borrow_mut(|all| {
+            let Some(local) = all.iter_mut().find(|l| l.runtime == runtime && same_store(l, me)) else {
+                // A runtime that stopped took its connections' tasks with
+                // it, and a dropped store needs none: forget both kinds.
+                all.retain(|l| l.store.strong_count() > 0 && !same_store(l, me));
+                all.push(Local { store: Arc::downgrade(&self.inner), runtime, state: LocalState::Opening });
+                return Ok(true);
+            };
+            match &local.state {
+                LocalState::Open(conn) => Err(conn.clone()),
+                LocalState::FailedAt(at) if at.elapsed() >= RETRY_AFTER => {
+                    local.state = LocalState::Opening;
+                    Ok(true)
+                }
+                LocalState::Opening | LocalState::FailedAt(_) => Ok(false),
+            }
+        });
+        match open_one {
+            Err(own) => own,
+            Ok(open) => {
+                if open {
+                    self.open_in_background(runtime);
+                }
+                self.inner.shared.clone()
+            }
+        }
     }
 
-    /// The connection for the runtime this is called on.
-    pub async fn get(&self) -> RedisResult<Conn> {
-        let Some(runtime) = single_threaded_runtime().filter(|r| Some(*r) != self.inner.home) else {
-            return Ok(self.inner.shared.clone());
-        };
-        let known = LOCAL
-            .with_borrow(|all| all.iter().find(|l| l.runtime == runtime && self.is_mine(l)).map(|l| l.conn.clone()));
-        if let Some(conn) = known {
-            return Ok(conn);
-        }
-        let conn = Conn::connect(&self.inner.target, self.inner.timeout).await?;
-        Ok(LOCAL.with_borrow_mut(|all| {
-            // A runtime that stopped took its connections' tasks with it, and
-            // a dropped store needs none: forget both kinds.
-            all.retain(|l| l.store.strong_count() > 0 && (l.runtime == runtime || !self.is_mine(l)));
-            // Another request on this thread may have connected meanwhile.
-            if let Some(first) = all.iter().find(|l| self.is_mine(l)) {
-                return first.conn.clone();
-            }
-            all.push(Local { store: Arc::downgrade(&self.inner), runtime, conn: conn.clone() });
-            conn
-        }))
+    /// Opens this runtime's connection on a task of this runtime, which
+    /// therefore runs on this thread and records the outcome here.
+    fn open_in_background(&self, runtime: tokio::runtime::Id) {
+        let store = Arc::downgrade(&self.inner);
+        let (target, timeout) = (self.inner.target.clone(), self.inner.timeout);
+        tokio::spawn(async move {
+            let opened = tokio::time::timeout(timeout * 2, Conn::connect(&target, timeout)).await;
+            LOCAL.with_borrow_mut(|all| {
+                let me = store.as_ptr();
+                if let Some(local) = all.iter_mut().find(|l| l.runtime == runtime && same_store(l, me)) {
+                    local.state = match opened {
+                        Ok(Ok(conn)) => LocalState::Open(conn),
+                        Ok(Err(e)) => {
+                            tracing::warn!(
+                                "redis: a worker's own connection could not be opened ({e}); using the shared one"
+                            );
+                            LocalState::FailedAt(Instant::now())
+                        }
+                        Err(_) => {
+                            tracing::warn!("redis: opening a worker's own connection timed out; using the shared one");
+                            LocalState::FailedAt(Instant::now())
+                        }
+                    };
+                }
+            });
+        });
     }
 }
 
@@ -309,25 +364,43 @@ impl Conns {
 mod tests {
     use std::time::Duration;
 
-    use super::{Conns, RedisTarget};
+    use super::{Conns, ConnsInner, RedisTarget};
     use crate::testing::{redis_url, service_missing};
 
     async fn client_id(conns: &Conns) -> i64 {
-        let mut c = conns.get().await.unwrap();
+        let mut c = conns.get();
         redis::cmd("CLIENT").arg("ID").query_async(&mut c).await.unwrap()
+    }
+
+    /// The id of this runtime's own connection, once it is open; commands
+    /// go over the shared one (`shared`) until then.
+    async fn own_client_id(conns: &Conns, shared: i64) -> i64 {
+        for _ in 0..300 {
+            let id = client_id(conns).await;
+            if id != shared {
+                return id;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        panic!("this runtime never got a connection of its own");
     }
 
     fn single_threaded() -> tokio::runtime::Runtime {
         tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap()
     }
 
-    /// What an HTTP worker sees: a connection of its own runtime, kept for
-    /// its next commands; and a runtime that replaced a stopped one on the
-    /// same thread gets a new one rather than the stopped runtime's, whose
-    /// reading and writing task is gone.
+    fn multi_threaded() -> tokio::runtime::Runtime {
+        tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap()
+    }
+
+    /// What an HTTP worker sees: its first commands go over the shared
+    /// connection while its own opens, then over its own, which it keeps;
+    /// a runtime started on a thread after another stopped there gets a new
+    /// one rather than the stopped runtime's, whose reading and writing
+    /// task is gone.
     #[test]
     fn each_single_threaded_runtime_talks_over_a_connection_of_its_own() {
-        let opener = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+        let opener = multi_threaded();
         let target = RedisTarget::parse(&redis_url()).unwrap();
         let conns = match opener.block_on(Conns::connect(target, Duration::from_secs(2))) {
             Ok(c) => c,
@@ -339,21 +412,51 @@ mod tests {
         let mut seen = vec![shared];
         for _ in 0..2 {
             let worker = single_threaded();
-            let own = worker.block_on(client_id(&conns));
+            let own = worker.block_on(async {
+                assert_eq!(client_id(&conns).await, shared, "the first command does not wait for a connection");
+                let own = own_client_id(&conns, shared).await;
+                assert_eq!(client_id(&conns).await, own, "kept for the runtime's next commands");
+                own
+            });
             assert!(!seen.contains(&own), "connection {own} was already used elsewhere: {seen:?}");
-            assert_eq!(worker.block_on(client_id(&conns)), own, "kept for the runtime's next commands");
             seen.push(own);
             drop(worker);
         }
         assert_eq!(opener.block_on(client_id(&conns)), shared);
 
-        // A store opened on a single-threaded runtime uses its first connection there.
+        // A store opened on a single-threaded runtime (a `#[tokio::test]`)
+        // uses its first connection there and opens no other.
         let home = single_threaded();
         let target = RedisTarget::parse(&redis_url()).unwrap();
         let at_home = home.block_on(Conns::connect(target, Duration::from_secs(2))).unwrap();
-        let first = home.block_on(client_id(&at_home));
-        assert_eq!(home.block_on(client_id(&at_home)), first);
-        assert_ne!(single_threaded().block_on(client_id(&at_home)), first);
+        home.block_on(async {
+            let first = client_id(&at_home).await;
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            assert_eq!(client_id(&at_home).await, first);
+        });
+    }
+
+    /// A runtime whose own connection cannot be opened keeps working over
+    /// the shared one.
+    #[test]
+    fn a_connection_that_cannot_be_opened_leaves_the_shared_one_in_use() {
+        let opener = multi_threaded();
+        let target = RedisTarget::parse(&redis_url()).unwrap();
+        let shared = match opener.block_on(super::Conn::connect(&target, Duration::from_secs(2))) {
+            Ok(c) => c,
+            Err(e) => return service_missing("Redis", &e.to_string()),
+        };
+        // The shared connection works; every new one is refused (port 1).
+        let nowhere = RedisTarget::parse("redis://127.0.0.1:1").unwrap();
+        let inner = ConnsInner { shared, home: None, target: nowhere, timeout: Duration::from_millis(500) };
+        let conns = Conns { inner: std::sync::Arc::new(inner) };
+        let shared_id = opener.block_on(client_id(&conns));
+        single_threaded().block_on(async {
+            for _ in 0..20 {
+                assert_eq!(client_id(&conns).await, shared_id);
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        });
     }
 
     #[test]

@@ -47,12 +47,9 @@ impl RedisStore {
         Ok(Self { conns, prefix: prefix.to_owned(), timeout })
     }
 
-    /// The connection for this runtime (opened on first use, within the timeout).
-    async fn conn(&self) -> StoreResult<Conn> {
-        tokio::time::timeout(self.timeout * 2, self.conns.get())
-            .await
-            .map_err(|_| unavailable("connect timed out"))?
-            .map_err(unavailable)
+    /// The connection for this runtime (see [`Conns`]).
+    fn conn(&self) -> Conn {
+        self.conns.get()
     }
 
     fn key(&self, key: &str) -> String {
@@ -67,17 +64,17 @@ impl RedisStore {
     }
 
     pub async fn put(&self, key: &str, value: &str, ttl: Duration) -> StoreResult<()> {
-        let mut c = self.conn().await?;
+        let mut c = self.conn();
         self.run(c.set_ex::<_, _, ()>(self.key(key), value, secs(ttl))).await
     }
 
     pub async fn get(&self, key: &str) -> StoreResult<Option<String>> {
-        let mut c = self.conn().await?;
+        let mut c = self.conn();
         self.run(c.get(self.key(key))).await
     }
 
     pub async fn any_exists(&self, keys: &[String]) -> StoreResult<bool> {
-        let mut c = self.conn().await?;
+        let mut c = self.conn();
         let keys: Vec<String> = keys.iter().map(|k| self.key(k)).collect();
         // EXISTS counts the keys that exist (expired ones do not).
         let found: u64 = self.run(c.exists(keys)).await?;
@@ -85,12 +82,12 @@ impl RedisStore {
     }
 
     pub async fn take(&self, key: &str) -> StoreResult<Option<String>> {
-        let mut c = self.conn().await?;
+        let mut c = self.conn();
         self.run(c.get_del(self.key(key))).await
     }
 
     pub async fn take_once(&self, key: &str, marker: &str, value: &str, ttl: Duration) -> StoreResult<TakenOnce> {
-        let mut c = self.conn().await?;
+        let mut c = self.conn();
         let (key, marker) = (self.key(key), self.key(marker));
         // One transaction (the two keys share a slot): of two concurrent
         // takes, one gets the entry and the other the marker it left.
@@ -123,12 +120,12 @@ impl RedisStore {
     }
 
     pub async fn delete(&self, key: &str) -> StoreResult<()> {
-        let mut c = self.conn().await?;
+        let mut c = self.conn();
         self.run(c.del::<_, ()>(self.key(key))).await
     }
 
     pub async fn incr(&self, key: &str, window: Duration) -> StoreResult<u64> {
-        let mut c = self.conn().await?;
+        let mut c = self.conn();
         let key = self.key(key);
         let (count, _): (u64, bool) = self
             .run(
@@ -146,13 +143,13 @@ impl RedisStore {
     }
 
     pub async fn count(&self, key: &str) -> StoreResult<u64> {
-        let mut c = self.conn().await?;
+        let mut c = self.conn();
         let value: Option<u64> = self.run(c.get(self.key(key))).await?;
         Ok(value.unwrap_or(0))
     }
 
     pub async fn set_add(&self, key: &str, member: &str, ttl: Duration) -> StoreResult<()> {
-        let mut c = self.conn().await?;
+        let mut c = self.conn();
         let key = self.key(key);
         // GT only ever extends the set's life, like the embedded backend.
         let _: (u64, bool, bool) = self
@@ -175,17 +172,17 @@ impl RedisStore {
     }
 
     pub async fn set_remove(&self, key: &str, member: &str) -> StoreResult<()> {
-        let mut c = self.conn().await?;
+        let mut c = self.conn();
         self.run(c.srem::<_, _, ()>(self.key(key), member)).await
     }
 
     pub async fn set_members(&self, key: &str) -> StoreResult<Vec<String>> {
-        let mut c = self.conn().await?;
+        let mut c = self.conn();
         self.run(c.smembers(self.key(key))).await
     }
 
     pub async fn ping(&self) -> StoreResult<()> {
-        let mut c = self.conn().await?;
+        let mut c = self.conn();
         self.run(redis::cmd("PING").query_async::<String>(&mut c)).await.map(|_| ())
     }
 }
