@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 
 use clap::Parser;
 use flows::{Ctx, Endpoints, Flow, ProviderKind};
+use tokio::sync::oneshot;
 use web::{Jar, Result};
 
 #[derive(Parser, Debug, Clone)]
@@ -172,13 +173,13 @@ async fn repeat(ctx: Ctx, mut state: State, plan: Plan) -> Tally {
     tally
 }
 
-/// Runs the workers on one single-threaded runtime per core, each worker
-/// with its connection on the runtime that runs it. On one multi-threaded
-/// runtime, a worker and the task driving its connection often ran on
-/// different threads, and every request woke the other thread and back:
-/// the generator's own cost, taken from the cores it shares with the
-/// server (docs/performance.md).
-async fn drive_on_each_core(workers: Vec<(Ctx, State)>, plan: Plan) -> Result<Tally> {
+/// Starts the workers on one single-threaded runtime per core, each worker
+/// with its connection on the runtime that runs it; each thread answers
+/// its workers' tallies. On one multi-threaded runtime, a worker and the
+/// task driving its connection often ran on different threads, and every
+/// request woke the other thread and back: the generator's own cost, taken
+/// from the cores it shares with the server (docs/performance.md).
+fn start_on_each_core(workers: Vec<(Ctx, State)>, plan: Plan) -> Result<Vec<oneshot::Receiver<Result<Tally>>>> {
     let cores = std::thread::available_parallelism().map_or(1, usize::from).min(workers.len().max(1));
     let mut groups: Vec<Vec<(Ctx, State)>> = (0..cores).map(|_| Vec::new()).collect();
     for (i, (mut ctx, state)) in workers.into_iter().enumerate() {
@@ -186,9 +187,9 @@ async fn drive_on_each_core(workers: Vec<(Ctx, State)>, plan: Plan) -> Result<Ta
         ctx.http.disconnect();
         groups[i % cores].push((ctx, state));
     }
-    let mut done = Vec::with_capacity(cores);
+    let mut running = Vec::with_capacity(cores);
     for (i, group) in groups.into_iter().enumerate() {
-        let (tx, rx) = tokio::sync::oneshot::channel();
+        let (tx, rx) = oneshot::channel();
         let plan = plan.clone();
         std::thread::Builder::new()
             .name(format!("tunnus-load-{i}"))
@@ -212,13 +213,9 @@ async fn drive_on_each_core(workers: Vec<(Ctx, State)>, plan: Plan) -> Result<Ta
                 let _ = tx.send(tally.map_err(|e| e.to_string()));
             })
             .map_err(|e| e.to_string())?;
-        done.push(rx);
+        running.push(rx);
     }
-    let mut all = Tally::default();
-    for rx in done {
-        all.merge(rx.await.map_err(|_| "a load thread stopped".to_owned())??);
-    }
-    Ok(all)
+    Ok(running)
 }
 
 /// One run's figures (one JSON line).
@@ -300,12 +297,18 @@ pub async fn run(args: RunArgs) -> Result<Outcome> {
     let warm_end = Instant::now() + Duration::from_secs_f64(if counted { 0.0 } else { args.warmup });
     let end = warm_end + Duration::from_secs_f64(args.seconds);
 
+    let plan = Plan { flow: args.flow, cc_scope: args.cc_scope.clone(), counted, remaining, warm_end, end };
+    // The workers warm up (flows not counted) until warm_end; the server's
+    // CPU and the machine are measured from then on.
+    let running = start_on_each_core(workers_ready, plan)?;
     tokio::time::sleep_until(warm_end.into()).await;
     let before = measure::sample(&args.pids, ticks);
     let machine_before = measure::machine_jiffies();
     let started = Instant::now();
-    let plan = Plan { flow: args.flow, cc_scope: args.cc_scope.clone(), counted, remaining, warm_end, end };
-    let mut all = drive_on_each_core(workers_ready, plan).await?;
+    let mut all = Tally::default();
+    for thread in running {
+        all.merge(thread.await.map_err(|_| "a load thread stopped".to_owned())??);
+    }
     let elapsed = started.elapsed().as_secs_f64();
     let after = measure::sample(&args.pids, ticks);
     let machine = match (machine_before, measure::machine_jiffies()) {
