@@ -241,9 +241,18 @@ impl ConnectionLike for Conn {
 /// A runtime's connection is opened in the background at its first
 /// command, which goes over the shared connection, as do all commands
 /// while it opens; if it cannot be opened, the runtime keeps using the
-/// shared one and tries again [`RETRY_AFTER`] later. So no request waits
+/// shared one and tries again [`RETRY_AFTER`] later. A runtime's
+/// connection that breaks (Redis restarted, or a network fault) is dropped
+/// the same way, at the command that found it broken. So no request waits
 /// for a connection to open, and a Redis outage behaves as with one
 /// connection: the shared one reconnects by itself.
+///
+/// Why drop it rather than let it reconnect: a connection manager that
+/// tried to reconnect during an outage keeps that failure until a command
+/// comes and starts the next attempt, and fails that command. With one
+/// connection, the first command after Redis returns (a `/readyz` probe,
+/// most likely) takes that failure for everyone; with one per worker, every
+/// worker's first request after an outage would fail.
 #[derive(Clone)]
 pub struct Conns {
     inner: Arc<ConnsInner>,
@@ -298,9 +307,9 @@ impl Conns {
     }
 
     /// The connection for the runtime this is called on.
-    pub fn get(&self) -> Conn {
+    pub fn get(&self) -> RuntimeConn {
         let Some(runtime) = single_threaded_runtime().filter(|r| Some(*r) != self.inner.home) else {
-            return self.inner.shared.clone();
+            return RuntimeConn { conn: self.inner.shared.clone(), own: None };
         };
         let me = Arc::as_ptr(&self.inner);
         let open_one = LOCAL.with_borrow_mut(|all| {
@@ -321,14 +330,28 @@ impl Conns {
             }
         });
         match open_one {
-            Err(own) => own,
+            Err(own) => RuntimeConn { conn: own, own: Some((Arc::downgrade(&self.inner), runtime)) },
             Ok(open) => {
                 if open {
                     self.open_in_background(runtime);
                 }
-                self.inner.shared.clone()
+                RuntimeConn { conn: self.inner.shared.clone(), own: None }
             }
         }
+    }
+
+    /// Drops `runtime`'s own connection to `store` after it broke: the
+    /// runtime uses the shared one and opens a new one [`RETRY_AFTER`] later.
+    fn drop_broken(store: &Weak<ConnsInner>, runtime: tokio::runtime::Id) {
+        LOCAL.with_borrow_mut(|all| {
+            let me = store.as_ptr();
+            if let Some(local) = all.iter_mut().find(|l| l.runtime == runtime && same_store(l, me))
+                && matches!(local.state, LocalState::Open(_))
+            {
+                tracing::warn!("redis: a worker's own connection broke; using the shared one");
+                local.state = LocalState::FailedAt(Instant::now());
+            }
+        });
     }
 
     /// Opens this runtime's connection on a task of this runtime, which
@@ -357,6 +380,67 @@ impl Conns {
                 }
             });
         });
+    }
+}
+
+/// A connection handed out by [`Conns::get`]. A runtime's own connection
+/// that fails as broken (not with an error Redis answered) is dropped.
+pub struct RuntimeConn {
+    conn: Conn,
+    own: Option<(Weak<ConnsInner>, tokio::runtime::Id)>,
+}
+
+/// Errors that say the connection, not the command, failed.
+fn broken(e: &RedisError) -> bool {
+    e.is_unrecoverable_error()
+        || e.is_io_error()
+        || e.is_connection_dropped()
+        || e.is_connection_refusal()
+        || e.is_timeout()
+}
+
+impl RuntimeConn {
+    /// Passes `result` on, dropping the runtime's own connection if it broke.
+    /// Runs on the runtime's thread: a single-threaded runtime polls its
+    /// futures on the thread that runs it, where its [`LOCAL`] lives.
+    fn noted<T>(&self, result: RedisResult<T>) -> RedisResult<T> {
+        if let (Err(e), Some((store, runtime))) = (&result, &self.own)
+            && broken(e)
+        {
+            Conns::drop_broken(store, *runtime);
+        }
+        result
+    }
+}
+
+impl ConnectionLike for RuntimeConn {
+    fn req_packed_command<'a>(&'a mut self, cmd: &'a Cmd) -> RedisFuture<'a, Value> {
+        if self.own.is_none() {
+            return self.conn.req_packed_command(cmd);
+        }
+        Box::pin(async move {
+            let result = self.conn.req_packed_command(cmd).await;
+            self.noted(result)
+        })
+    }
+
+    fn req_packed_commands<'a>(
+        &'a mut self,
+        pipeline: &'a Pipeline,
+        offset: usize,
+        count: usize,
+    ) -> RedisFuture<'a, Vec<Value>> {
+        if self.own.is_none() {
+            return self.conn.req_packed_commands(pipeline, offset, count);
+        }
+        Box::pin(async move {
+            let result = self.conn.req_packed_commands(pipeline, offset, count).await;
+            self.noted(result)
+        })
+    }
+
+    fn get_db(&self) -> i64 {
+        self.conn.get_db()
     }
 }
 

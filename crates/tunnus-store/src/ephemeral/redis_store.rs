@@ -9,7 +9,7 @@ use std::time::Duration;
 use redis::AsyncCommands;
 
 use super::TakenOnce;
-use super::redis_conn::{Conn, Conns, RedisTarget};
+use super::redis_conn::{Conns, RedisTarget, RuntimeConn};
 use crate::error::{StoreError, StoreResult};
 
 #[derive(Clone)]
@@ -48,7 +48,7 @@ impl RedisStore {
     }
 
     /// The connection for this runtime (see [`Conns`]).
-    fn conn(&self) -> Conn {
+    fn conn(&self) -> RuntimeConn {
         self.conns.get()
     }
 

@@ -193,3 +193,58 @@ async fn redis_sentinel_contract() {
     let err = RedisStore::connect(&wrong, "x:", Duration::from_secs(2)).await.unwrap_err();
     assert_eq!(err.kind(), tunnus_store::StoreErrorKind::Unavailable, "{err}");
 }
+
+/// Redis stops and comes back empty (a restart) while HTTP workers hold
+/// connections of their own: once the server answers again, a worker's
+/// next command works, as a single-connection store's would once its
+/// connection is found broken (by `/readyz`, say). The command during the
+/// outage fails with `Unavailable`, loudly rather than slowly.
+#[test]
+fn after_a_redis_restart_a_worker_works_again_at_its_next_command() {
+    let dir = tempfile::tempdir().unwrap();
+    let [port] = free_ports::<1>();
+    let port_arg = port.to_string();
+    let args = ["--port", &port_arg, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"];
+    let Some(first) = redis_server(dir.path(), &args) else { return };
+    let mut procs = Processes(vec![first]);
+    wait_for("redis-server", || answers(port));
+    let clients = || redis_cli(&["-p", &port_arg, "CLIENT", "LIST"]).lines().count();
+
+    // The store opens on a multi-threaded runtime (the server's main one);
+    // the worker is a single-threaded one, as each actix worker is.
+    let main = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+    let worker = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let url = format!("redis://127.0.0.1:{port}");
+    let store = main.block_on(RedisStore::connect(&url, "restart-test:", Duration::from_secs(1))).unwrap();
+    worker.block_on(store.put("before", "1", Duration::from_secs(60))).unwrap();
+    // The store's connection, the worker's own, and redis-cli asking.
+    for _ in 0..100 {
+        if clients() == 3 {
+            break;
+        }
+        worker.block_on(async { tokio::time::sleep(Duration::from_millis(20)).await });
+    }
+    assert_eq!(clients(), 3, "the worker opened a connection of its own");
+    assert_eq!(worker.block_on(store.get("before")).unwrap().as_deref(), Some("1"));
+
+    let mut stopped = procs.0.pop().unwrap();
+    stopped.kill().unwrap();
+    stopped.wait().unwrap();
+    let lost = worker.block_on(store.get("before")).unwrap_err();
+    assert_eq!(lost.kind(), tunnus_store::StoreErrorKind::Unavailable, "{lost}");
+    // A worker's runtime keeps running through an outage, and with it its
+    // connection's attempts to reconnect, which fail.
+    worker.block_on(async { tokio::time::sleep(Duration::from_secs(1)).await });
+
+    procs.0.push(redis_server(dir.path(), &args).unwrap());
+    wait_for("redis-server again", || answers(port));
+    // The shared connection learns of the restart at its first command.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while main.block_on(store.ping()).is_err() {
+        assert!(Instant::now() < deadline, "the shared connection never recovered");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    worker.block_on(store.put("after", "2", Duration::from_secs(60))).unwrap();
+    assert_eq!(worker.block_on(store.get("after")).unwrap().as_deref(), Some("2"));
+    assert_eq!(worker.block_on(store.get("before")).unwrap(), None, "a restarted Redis is empty");
+}
