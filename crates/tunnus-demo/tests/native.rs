@@ -6,8 +6,6 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::net::TcpListener;
-use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use reqwest::StatusCode;
@@ -15,227 +13,54 @@ use tokio::task::JoinHandle;
 use tunnus_core::client::{ClientKind, GrantType, SigningAlg};
 use tunnus_demo::native::{self, NativeError};
 use tunnus_server::services::clients::{ClientSpec, register};
-use tunnus_server::{Config, Server};
-use tunnus_store::testing::TestDatabase;
 use url::Url;
 
-const PASSWORD: &str = "Tunnus-Test1";
+mod common;
+
+use common::{Hop, PASSWORD, Provider, get, hidden, http_client, post};
 
 /// How long any one sign-in may take in these tests.
 const SIGN_IN_WAIT: Duration = Duration::from_secs(60);
 
-/// The provider, started in-process on an ephemeral port.
-struct Provider {
-    server: Option<Server>,
-    url: String,
-    data_dir: PathBuf,
-    _db: TestDatabase,
+/// The provider, with the desktop and device clients registered.
+async fn start_provider() -> Provider {
+    let provider = Provider::start("native").await;
+    register_native_clients(&provider).await;
+    provider
 }
 
-impl Provider {
-    async fn start() -> Self {
-        let db = TestDatabase::sqlite();
-        let data_dir = std::env::temp_dir().join(format!("tunnus-demo-native-{}", tunnus_demo::store::random_id()));
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = listener.local_addr().unwrap().port();
-        let mut config = Config {
-            data_dir: data_dir.clone(),
-            database_url: Some(db.url.clone()),
-            listen: format!("127.0.0.1:{port}"),
-            public_url: format!("http://127.0.0.1:{port}"),
-            ..Config::default()
-        };
-        config.database.max_connections = 4;
-        let server = Server::start_on(config, Arc::new(tunnus_core::SystemClock), listener).await.unwrap();
-        let url = server.url();
-        let provider = Self { server: Some(server), url, data_dir, _db: db };
-        provider.register_native_clients().await;
-        provider
+/// "desktop" (code flow, loopback redirect on any port) and "tv" (device flow), both public.
+async fn register_native_clients(provider: &Provider) {
+    let public = |id: &str, redirect_uris: Vec<String>, grant_types: Vec<GrantType>| ClientSpec {
+        id: id.into(),
+        name: format!("{id} app"),
+        kind: ClientKind::Public,
+        auth_method: None,
+        jwks: None,
+        redirect_uris,
+        post_logout_redirect_uris: vec![],
+        backchannel_logout_uri: None,
+        grant_types,
+        scopes: vec!["profile".into(), "email".into(), "offline_access".into()],
+        strict_scopes: false,
+        first_party: true,
+        id_token_alg: SigningAlg::RS256,
+        required_entitlement: None,
+        accepts_federated_only: true,
+    };
+    let specs = [
+        public(
+            native::DESKTOP_CLIENT_ID,
+            vec!["http://127.0.0.1/callback".into()],
+            vec![GrantType::AuthorizationCode, GrantType::RefreshToken],
+        ),
+        public(native::DEVICE_CLIENT_ID, vec![], vec![GrantType::DeviceCode, GrantType::RefreshToken]),
+    ];
+    let state = &provider.server().state;
+    for spec in &specs {
+        let (_, secret) = register(&state.db, &state.secret_key, spec, None, state.clock.now()).await.unwrap();
+        assert!(secret.is_none(), "public clients get no secret");
     }
-
-    fn server(&self) -> &Server {
-        self.server.as_ref().unwrap()
-    }
-
-    /// "desktop" (code flow, loopback redirect on any port) and "tv" (device flow), both public.
-    async fn register_native_clients(&self) {
-        let public = |id: &str, redirect_uris: Vec<String>, grant_types: Vec<GrantType>| ClientSpec {
-            id: id.into(),
-            name: format!("{id} app"),
-            kind: ClientKind::Public,
-            auth_method: None,
-            jwks: None,
-            redirect_uris,
-            post_logout_redirect_uris: vec![],
-            backchannel_logout_uri: None,
-            grant_types,
-            scopes: vec!["profile".into(), "email".into(), "offline_access".into()],
-            strict_scopes: false,
-            first_party: true,
-            id_token_alg: SigningAlg::RS256,
-            required_entitlement: None,
-            accepts_federated_only: true,
-        };
-        let specs = [
-            public(
-                native::DESKTOP_CLIENT_ID,
-                vec!["http://127.0.0.1/callback".into()],
-                vec![GrantType::AuthorizationCode, GrantType::RefreshToken],
-            ),
-            public(native::DEVICE_CLIENT_ID, vec![], vec![GrantType::DeviceCode, GrantType::RefreshToken]),
-        ];
-        let state = &self.server().state;
-        for spec in &specs {
-            let (_, secret) = register(&state.db, &state.secret_key, spec, None, state.clock.now()).await.unwrap();
-            assert!(secret.is_none(), "public clients get no secret");
-        }
-    }
-
-    /// The newest email to `to` from the outbox folder, waiting (bounded) for it.
-    async fn wait_for_email(&self, to: &str) -> String {
-        let dir = self.data_dir.join("outbox");
-        let started = Instant::now();
-        loop {
-            let mut found: Vec<(std::time::SystemTime, String)> = std::fs::read_dir(&dir)
-                .map(|entries| {
-                    entries
-                        .filter_map(Result::ok)
-                        .filter(|e| e.path().extension().is_some_and(|x| x == "eml"))
-                        .filter_map(|e| {
-                            let raw = std::fs::read(e.path()).ok()?;
-                            let text = email_text_to(&raw, to)?;
-                            Some((e.metadata().ok()?.modified().ok()?, text))
-                        })
-                        .collect()
-                })
-                .unwrap_or_default();
-            found.sort_by_key(|(modified, _)| *modified);
-            if let Some((_, text)) = found.pop() {
-                return text;
-            }
-            assert!(started.elapsed() < Duration::from_secs(10), "no email to {to} in {}", dir.display());
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-    }
-
-    /// Signs up `email` and sets its password through the emailed link: a verified account,
-    /// signed in only in a throwaway client.
-    async fn verified_account(&self, email: &str, given_name: &str, family_name: &str) {
-        let http = http_client();
-        let form = get(&http, &format!("{}/signup", self.url)).await;
-        assert_eq!(form.status, StatusCode::OK);
-        let page = post(
-            &http,
-            &format!("{}/signup", self.url),
-            &[
-                ("csrf", &hidden(&form.body, "csrf")),
-                ("email", email),
-                ("given_name", given_name),
-                ("family_name", family_name),
-                ("country", "FI"),
-                ("accept_terms", "yes"),
-                ("accept_privacy", "yes"),
-            ],
-        )
-        .await;
-        assert_eq!(page.status, StatusCode::OK, "{}", page.body);
-        let text = self.wait_for_email(email).await;
-        let link = text
-            .split_whitespace()
-            .find(|w| w.starts_with(&format!("{}/", self.url)))
-            .unwrap_or_else(|| panic!("no link in {text}"));
-        let form = get(&http, link).await;
-        assert_eq!(form.status, StatusCode::OK, "{}", form.body);
-        let action = link.split('?').next().unwrap();
-        let done = post(
-            &http,
-            action,
-            &[
-                ("csrf", &hidden(&form.body, "csrf")),
-                ("token", &hidden(&form.body, "token")),
-                ("password", PASSWORD),
-                ("confirm", PASSWORD),
-            ],
-        )
-        .await;
-        assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
-    }
-
-    async fn stop(mut self) {
-        if let Some(server) = self.server.take() {
-            server.stop().await;
-        }
-    }
-}
-
-impl Drop for Provider {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.data_dir);
-    }
-}
-
-/// The text part of an email, if it is addressed to `to`.
-fn email_text_to(raw: &[u8], to: &str) -> Option<String> {
-    let mail = mailparse::parse_mail(raw).ok()?;
-    let recipient = mail.headers.iter().find(|h| h.get_key().eq_ignore_ascii_case("To"))?.get_value();
-    if recipient.trim().trim_start_matches('<').trim_end_matches('>') != to {
-        return None;
-    }
-    mail.subparts
-        .iter()
-        .chain(std::iter::once(&mail))
-        .find(|part| part.ctype.mimetype == "text/plain")
-        .and_then(|part| part.get_body().ok())
-}
-
-/// The value of the first field `name` in `html`.
-fn hidden(html: &str, name: &str) -> String {
-    let marker = format!("name=\"{name}\" value=\"");
-    let start = html.find(&marker).unwrap_or_else(|| panic!("no field {name} in {html}")) + marker.len();
-    let len = html[start..].find('"').unwrap();
-    html[start..start + len].to_owned()
-}
-
-/// A browser without a window: keeps cookies, does not follow redirects.
-fn http_client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .cookie_store(true)
-        .redirect(reqwest::redirect::Policy::none())
-        .timeout(Duration::from_secs(30))
-        .build()
-        .unwrap()
-}
-
-/// One response: status, where it redirects to (absolute), body.
-struct Hop {
-    status: StatusCode,
-    location: Option<Url>,
-    body: String,
-}
-
-impl Hop {
-    async fn from(res: reqwest::Response) -> Self {
-        let status = res.status();
-        let location = res.headers().get("location").map(|l| res.url().join(l.to_str().unwrap()).unwrap());
-        let body = res.text().await.unwrap();
-        Self { status, location, body }
-    }
-
-    /// The target of this 303, which must start with `prefix`.
-    fn see_other(&self, prefix: &str) -> Url {
-        assert_eq!(self.status, StatusCode::SEE_OTHER, "expected a redirect to {prefix}…; body:\n{}", self.body);
-        let location = self.location.clone().unwrap();
-        assert!(location.as_str().starts_with(prefix), "redirect to {location}, expected {prefix}…");
-        location
-    }
-}
-
-async fn get(http: &reqwest::Client, url: &str) -> Hop {
-    Hop::from(http.get(url).send().await.unwrap()).await
-}
-
-async fn post(http: &reqwest::Client, url: &str, form: &[(&str, &str)]) -> Hop {
-    Hop::from(http.post(url).form(form).send().await.unwrap()).await
 }
 
 fn query_param(url: &Url, name: &str) -> Option<String> {
@@ -305,7 +130,7 @@ fn loopback() -> TcpListener {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn desktop_app_signs_in_through_the_loopback_redirect() {
-    let provider = Provider::start().await;
+    let provider = start_provider().await;
     let email = "grace.hopper@example.com";
     provider.verified_account(email, "Grace", "Hopper").await;
 
@@ -338,7 +163,7 @@ async fn desktop_app_signs_in_through_the_loopback_redirect() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn desktop_app_rejects_foreign_and_refused_callbacks_and_gives_up_in_time() {
-    let provider = Provider::start().await;
+    let provider = start_provider().await;
     let callback_with = |url: &Url, state: Option<String>, rest: &str| {
         let mut callback = format!("{}?{rest}", query_param(url, "redirect_uri").unwrap());
         if let Some(state) = state {
@@ -392,7 +217,7 @@ async fn desktop_app_rejects_foreign_and_refused_callbacks_and_gives_up_in_time(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn device_signs_in_once_the_person_approves() {
-    let provider = Provider::start().await;
+    let provider = start_provider().await;
     let email = "alan.turing@example.com";
     provider.verified_account(email, "Alan", "Turing").await;
 
@@ -420,7 +245,7 @@ async fn device_signs_in_once_the_person_approves() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn device_stops_when_the_person_declines() {
-    let provider = Provider::start().await;
+    let provider = start_provider().await;
     let email = "ada.byron@example.com";
     provider.verified_account(email, "Ada", "Byron").await;
 

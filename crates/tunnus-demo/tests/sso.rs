@@ -6,188 +6,49 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::net::TcpListener;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use fantoccini::{Client, ClientBuilder, Locator, elements::Element};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use tunnus_core::client::{ClientKind, GrantType, SigningAlg};
 use tunnus_demo::{DemoConfig, DemoHandles, DemoService, default_services, start_on};
 use tunnus_server::services::clients::{ClientSpec, register};
-use tunnus_server::{Config, Server};
-use tunnus_store::testing::TestDatabase;
-use url::Url;
+use tunnus_test_browser::{
+    Client, Element, Locator, Screenshots, current_url, element, element_with_text, source, start_browser, type_into,
+};
 
-const PASSWORD: &str = "Tunnus-Test1";
+mod common;
+
+use common::{Hop, PASSWORD, Provider, get, hidden, http_client, post};
 
 /// How long back-channel logouts may take to arrive.
 const BACKCHANNEL_WAIT: Duration = Duration::from_secs(10);
 
-/// The provider, started in-process on an ephemeral port.
-struct Provider {
-    server: Option<Server>,
-    url: String,
-    data_dir: PathBuf,
-    _db: TestDatabase,
-}
-
-impl Provider {
-    async fn start() -> Self {
-        let db = TestDatabase::sqlite();
-        let data_dir = std::env::temp_dir().join(format!("tunnus-demo-sso-{}", tunnus_demo::store::random_id()));
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = listener.local_addr().unwrap().port();
-        let mut config = Config {
-            data_dir: data_dir.clone(),
-            database_url: Some(db.url.clone()),
-            listen: format!("127.0.0.1:{port}"),
-            public_url: format!("http://127.0.0.1:{port}"),
-            ..Config::default()
-        };
-        config.database.max_connections = 4;
-        let server = Server::start_on(config, Arc::new(tunnus_core::SystemClock), listener).await.unwrap();
-        let url = server.url();
-        assert_eq!(url, format!("http://127.0.0.1:{port}"));
-        Self { server: Some(server), url, data_dir, _db: db }
-    }
-
-    fn server(&self) -> &Server {
-        self.server.as_ref().unwrap()
-    }
-
-    /// Registers a demo service as a first-party confidential client with `alg` ID tokens.
-    async fn register(&self, service: &DemoService, alg: SigningAlg) {
-        let spec = ClientSpec {
-            id: service.client_id.clone(),
-            name: service.name.clone(),
-            kind: ClientKind::Confidential,
-            auth_method: None,
-            jwks: None,
-            redirect_uris: vec![tunnus_demo::redirect_uri(&service.public_url)],
-            post_logout_redirect_uris: vec![tunnus_demo::post_logout_uri(&service.public_url)],
-            backchannel_logout_uri: Some(tunnus_demo::backchannel_uri(&service.public_url)),
-            grant_types: vec![GrantType::AuthorizationCode, GrantType::RefreshToken],
-            scopes: vec!["profile".into(), "email".into()],
-            strict_scopes: false,
-            first_party: true,
-            id_token_alg: alg,
-            required_entitlement: None,
-            accepts_federated_only: true,
-        };
-        let state = &self.server().state;
-        let (_, secret) =
-            register(&state.db, &state.secret_key, &spec, Some(service.client_secret.clone()), state.clock.now())
-                .await
-                .unwrap();
-        assert_eq!(secret.as_deref(), Some(service.client_secret.as_str()));
-    }
-
-    /// The newest email to `to` from the outbox folder, waiting (bounded) for it.
-    async fn wait_for_email(&self, to: &str) -> String {
-        let dir = self.data_dir.join("outbox");
-        let started = Instant::now();
-        loop {
-            let mut found: Vec<(std::time::SystemTime, String)> = std::fs::read_dir(&dir)
-                .map(|entries| {
-                    entries
-                        .filter_map(Result::ok)
-                        .filter(|e| e.path().extension().is_some_and(|x| x == "eml"))
-                        .filter_map(|e| {
-                            let raw = std::fs::read(e.path()).ok()?;
-                            let text = email_text_to(&raw, to)?;
-                            Some((e.metadata().ok()?.modified().ok()?, text))
-                        })
-                        .collect()
-                })
-                .unwrap_or_default();
-            found.sort_by_key(|(modified, _)| *modified);
-            if let Some((_, text)) = found.pop() {
-                return text;
-            }
-            assert!(started.elapsed() < Duration::from_secs(10), "no email to {to} in {}", dir.display());
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-    }
-
-    /// Signs up `email` and sets its password through the emailed link: a verified account,
-    /// signed in only in a throwaway client.
-    async fn verified_account(&self, email: &str, given_name: &str, family_name: &str) {
-        let http = http_client();
-        let form = get(&http, &format!("{}/signup", self.url)).await;
-        assert_eq!(form.status, StatusCode::OK);
-        let page = post(
-            &http,
-            &format!("{}/signup", self.url),
-            &[
-                ("csrf", &hidden(&form.body, "csrf")),
-                ("email", email),
-                ("given_name", given_name),
-                ("family_name", family_name),
-                ("country", "FI"),
-                ("accept_terms", "yes"),
-                ("accept_privacy", "yes"),
-            ],
-        )
-        .await;
-        assert_eq!(page.status, StatusCode::OK, "{}", page.body);
-        let text = self.wait_for_email(email).await;
-        let link = text
-            .split_whitespace()
-            .find(|w| w.starts_with(&format!("{}/", self.url)))
-            .unwrap_or_else(|| panic!("no link in {text}"));
-        let form = get(&http, link).await;
-        assert_eq!(form.status, StatusCode::OK, "{}", form.body);
-        let action = link.split('?').next().unwrap();
-        let done = post(
-            &http,
-            action,
-            &[
-                ("csrf", &hidden(&form.body, "csrf")),
-                ("token", &hidden(&form.body, "token")),
-                ("password", PASSWORD),
-                ("confirm", PASSWORD),
-            ],
-        )
-        .await;
-        assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
-    }
-
-    async fn stop(mut self) {
-        if let Some(server) = self.server.take() {
-            server.stop().await;
-        }
-    }
-}
-
-impl Drop for Provider {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.data_dir);
-    }
-}
-
-/// The text part of an email, if it is addressed to `to`.
-fn email_text_to(raw: &[u8], to: &str) -> Option<String> {
-    let mail = mailparse::parse_mail(raw).ok()?;
-    let recipient = mail.headers.iter().find(|h| h.get_key().eq_ignore_ascii_case("To"))?.get_value();
-    if recipient.trim().trim_start_matches('<').trim_end_matches('>') != to {
-        return None;
-    }
-    mail.subparts
-        .iter()
-        .chain(std::iter::once(&mail))
-        .find(|part| part.ctype.mimetype == "text/plain")
-        .and_then(|part| part.get_body().ok())
-}
-
-/// The value of the first hidden field `name` in `html`.
-fn hidden(html: &str, name: &str) -> String {
-    let marker = format!("name=\"{name}\" value=\"");
-    let start = html.find(&marker).unwrap_or_else(|| panic!("no field {name} in {html}")) + marker.len();
-    let len = html[start..].find('"').unwrap();
-    html[start..start + len].to_owned()
+/// Registers a demo service as a first-party confidential client with `alg` ID tokens.
+async fn register_service(provider: &Provider, service: &DemoService, alg: SigningAlg) {
+    let spec = ClientSpec {
+        id: service.client_id.clone(),
+        name: service.name.clone(),
+        kind: ClientKind::Confidential,
+        auth_method: None,
+        jwks: None,
+        redirect_uris: vec![tunnus_demo::redirect_uri(&service.public_url)],
+        post_logout_redirect_uris: vec![tunnus_demo::post_logout_uri(&service.public_url)],
+        backchannel_logout_uri: Some(tunnus_demo::backchannel_uri(&service.public_url)),
+        grant_types: vec![GrantType::AuthorizationCode, GrantType::RefreshToken],
+        scopes: vec!["profile".into(), "email".into()],
+        strict_scopes: false,
+        first_party: true,
+        id_token_alg: alg,
+        required_entitlement: None,
+        accepts_federated_only: true,
+    };
+    let state = &provider.server().state;
+    let (_, secret) =
+        register(&state.db, &state.secret_key, &spec, Some(service.client_secret.clone()), state.clock.now())
+            .await
+            .unwrap();
+    assert_eq!(secret.as_deref(), Some(service.client_secret.as_str()));
 }
 
 /// The three demo services (Campus RS256, Warehouse ES256, Model Sharing EdDSA) on ephemeral
@@ -215,7 +76,7 @@ impl Demo {
             s.others = urls.iter().filter(|(name, _)| *name != s.name).cloned().collect();
         }
         for (service, alg) in services.iter().zip([SigningAlg::RS256, SigningAlg::ES256, SigningAlg::EdDSA]) {
-            provider.register(service, alg).await;
+            register_service(provider, service, alg).await;
         }
         let [campus, warehouse, model_sharing] =
             <[String; 3]>::try_from(services.iter().map(|s| s.public_url.clone()).collect::<Vec<_>>()).unwrap();
@@ -228,48 +89,6 @@ impl Demo {
             handles.stop().await;
         }
     }
-}
-
-/// A browser without a window: keeps cookies, does not follow redirects.
-fn http_client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .cookie_store(true)
-        .redirect(reqwest::redirect::Policy::none())
-        .timeout(Duration::from_secs(30))
-        .build()
-        .unwrap()
-}
-
-/// One response: status, where it redirects to (absolute), body.
-struct Hop {
-    status: StatusCode,
-    location: Option<Url>,
-    body: String,
-}
-
-impl Hop {
-    async fn from(res: reqwest::Response) -> Self {
-        let status = res.status();
-        let location = res.headers().get("location").map(|l| res.url().join(l.to_str().unwrap()).unwrap());
-        let body = res.text().await.unwrap();
-        Self { status, location, body }
-    }
-
-    /// The target of this 303, which must start with `prefix`.
-    fn see_other(&self, prefix: &str) -> Url {
-        assert_eq!(self.status, StatusCode::SEE_OTHER, "expected a redirect to {prefix}…; body:\n{}", self.body);
-        let location = self.location.clone().unwrap();
-        assert!(location.as_str().starts_with(prefix), "redirect to {location}, expected {prefix}…");
-        location
-    }
-}
-
-async fn get(http: &reqwest::Client, url: &str) -> Hop {
-    Hop::from(http.get(url).send().await.unwrap()).await
-}
-
-async fn post(http: &reqwest::Client, url: &str, form: &[(&str, &str)]) -> Hop {
-    Hop::from(http.post(url).form(form).send().await.unwrap()).await
 }
 
 async fn status(http: &reqwest::Client, base: &str) -> Value {
@@ -341,7 +160,7 @@ fn signed_out(page: &str) -> bool {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn three_services_share_one_sign_in() {
-    let provider = Provider::start().await;
+    let provider = Provider::start("sso").await;
     let demo = Demo::start(&provider).await;
     let email = "ada.lovelace@example.com";
     provider.verified_account(email, "Ada", "Lovelace").await;
@@ -415,161 +234,6 @@ async fn three_services_share_one_sign_in() {
 // ---------------------------------------------------------------------------------------------
 // The same in a real browser.
 
-/// How long any one page or element may take to appear.
-const WAIT: Duration = Duration::from_secs(20);
-
-/// The browser's flags. No outside network and possibly root: no sandbox, no QUIC, no
-/// background fetching.
-const CHROMIUM_ARGS: &[&str] = &[
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--window-size=1100,900",
-];
-
-/// `TUNNUS_TEST_<VAR>` if set, else `default` if it exists, else `name` on PATH.
-fn find_program(var: &str, default: &str, name: &str) -> Result<PathBuf, String> {
-    if let Some(path) = std::env::var_os(var).filter(|v| !v.is_empty()) {
-        let path = PathBuf::from(path);
-        return if path.is_file() { Ok(path) } else { Err(format!("{var}={} does not exist", path.display())) };
-    }
-    if Path::new(default).is_file() {
-        return Ok(PathBuf::from(default));
-    }
-    std::env::var_os("PATH")
-        .and_then(|paths| std::env::split_paths(&paths).map(|dir| dir.join(name)).find(|p| p.is_file()))
-        .ok_or_else(|| format!("no {name}: set {var}, or install it at {default} or on PATH"))
-}
-
-/// A running chromedriver and its browser profile; both removed on drop, also on panic.
-struct Chromedriver {
-    child: Child,
-    url: String,
-    profile: PathBuf,
-    log: PathBuf,
-}
-
-impl Chromedriver {
-    async fn start(chromedriver: &Path) -> Self {
-        let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let id = tunnus_demo::store::random_id();
-        let profile = std::env::temp_dir().join(format!("tunnus-demo-chromium-{id}"));
-        let log = std::env::temp_dir().join(format!("tunnus-demo-chromedriver-{id}.log"));
-        let log_file = std::fs::File::create(&log).unwrap();
-        let mut command = Command::new(chromedriver);
-        command
-            .arg(format!("--port={port}"))
-            .stdin(Stdio::null())
-            .stdout(log_file.try_clone().unwrap())
-            .stderr(log_file);
-        // Its own process group, so the browsers it starts end with it.
-        #[cfg(unix)]
-        std::os::unix::process::CommandExt::process_group(&mut command, 0);
-        let child = command.spawn().unwrap_or_else(|e| panic!("cannot start {}: {e}", chromedriver.display()));
-        let driver = Self { child, url: format!("http://127.0.0.1:{port}"), profile, log };
-        driver.wait_until_ready().await;
-        driver
-    }
-
-    async fn wait_until_ready(&self) {
-        let http = reqwest::Client::builder().no_proxy().timeout(Duration::from_secs(2)).build().unwrap();
-        let started = Instant::now();
-        loop {
-            if let Ok(resp) = http.get(format!("{}/status", self.url)).send().await
-                && resp.status().is_success()
-            {
-                return;
-            }
-            assert!(
-                started.elapsed() < WAIT,
-                "chromedriver did not answer at {} within {WAIT:?}; log: {}",
-                self.url,
-                std::fs::read_to_string(&self.log).unwrap_or_default()
-            );
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-    }
-}
-
-impl Drop for Chromedriver {
-    fn drop(&mut self) {
-        // The whole group: chromedriver and any browser still running.
-        #[cfg(unix)]
-        let _ = Command::new("kill")
-            .args(["-KILL", "--", &format!("-{}", self.child.id())])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status();
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.profile);
-        if std::thread::panicking() {
-            eprintln!("chromedriver log kept at {}", self.log.display());
-        } else {
-            let _ = std::fs::remove_file(&self.log);
-        }
-    }
-}
-
-/// Saves screenshots of the browser's window to `docs/screenshots/`.
-struct Screenshots {
-    dir: PathBuf,
-}
-
-impl Screenshots {
-    fn new() -> Self {
-        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/screenshots");
-        std::fs::create_dir_all(&dir).unwrap();
-        Self { dir }
-    }
-
-    async fn save(&self, c: &Client, name: &str) {
-        let png = c.screenshot().await.unwrap();
-        assert!(png.starts_with(b"\x89PNG\r\n\x1a\n"), "{name}: not a PNG");
-        std::fs::write(self.dir.join(name), png).unwrap();
-    }
-}
-
-async fn current_url(c: &Client) -> String {
-    c.current_url().await.map(|u| u.to_string()).unwrap_or_default()
-}
-
-async fn source(c: &Client) -> String {
-    c.source().await.unwrap_or_default()
-}
-
-/// Waits for the element `css` to exist.
-async fn element(c: &Client, css: &str) -> Element {
-    match c.wait().at_most(WAIT).for_element(Locator::Css(css)).await {
-        Ok(element) => element,
-        Err(e) => panic!("no {css} within {WAIT:?} ({e}) at {}:\n{}", current_url(c).await, source(c).await),
-    }
-}
-
-/// Waits for a `tag` element whose text contains `text` (without `'`), so a click that loads
-/// a new page is waited for too.
-async fn element_with_text(c: &Client, tag: &str, text: &str) -> Element {
-    let xpath = format!("//{tag}[contains(normalize-space(.), '{text}')]");
-    match c.wait().at_most(WAIT).for_element(Locator::XPath(&xpath)).await {
-        Ok(element) => element,
-        Err(e) => {
-            panic!("no {tag} with “{text}” within {WAIT:?} ({e}) at {}:\n{}", current_url(c).await, source(c).await)
-        }
-    }
-}
-
-async fn type_into(c: &Client, css: &str, text: &str) {
-    let field = element(c, css).await;
-    field.clear().await.unwrap();
-    field.send_keys(text).await.unwrap();
-}
-
 /// The page's `h1`, which names the service (or the provider's page).
 async fn heading(c: &Client) -> String {
     element(c, "h1").await.text().await.unwrap()
@@ -595,37 +259,13 @@ async fn wait_signed_out(c: &Client, url: &str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn browser_sso_across_demo_services() {
-    let chromedriver = match find_program("TUNNUS_TEST_CHROMEDRIVER", "/usr/bin/chromedriver", "chromedriver") {
-        Ok(path) => path,
-        Err(reason) => {
-            tunnus_store::testing::service_missing("chromium", &reason);
-            return;
-        }
-    };
-    let chromium = match find_program("TUNNUS_TEST_CHROMIUM", "/usr/bin/chromium", "chromium") {
-        Ok(path) => path,
-        Err(reason) => {
-            tunnus_store::testing::service_missing("chromium", &reason);
-            return;
-        }
-    };
-
-    let provider = Provider::start().await;
+    let Some((driver, c)) = start_browser().await else { return };
+    let provider = Provider::start("sso").await;
     let demo = Demo::start(&provider).await;
     let email = "grace.hopper@example.com";
     provider.verified_account(email, "Grace", "Hopper").await;
 
-    let driver = Chromedriver::start(&chromedriver).await;
-    let mut args: Vec<String> = CHROMIUM_ARGS.iter().map(|a| (*a).to_owned()).collect();
-    args.push(format!("--user-data-dir={}", driver.profile.display()));
-    let mut capabilities = serde_json::Map::new();
-    capabilities.insert("browserName".into(), json!("chrome"));
-    capabilities.insert("goog:chromeOptions".into(), json!({ "binary": chromium, "args": args }));
-    let c =
-        ClientBuilder::native().capabilities(capabilities).connect(&driver.url).await.unwrap_or_else(|e| {
-            panic!("no browser session: {e}; log: {}", std::fs::read_to_string(&driver.log).unwrap())
-        });
-    let shots = Screenshots::new();
+    let shots = Screenshots::in_docs();
 
     // Campus, signed out.
     c.goto(&format!("{}/", demo.campus)).await.unwrap();
@@ -690,31 +330,6 @@ async fn browser_sso_across_demo_services() {
 // ---------------------------------------------------------------------------------------------
 // Access rights in a real browser: an admin invites an employee of a licensed organization, and
 // the employee's next sign-in at Warehouse unlocks its premium content — no cookies cleared.
-
-/// Chromedriver and a browser session, or `None` (test skipped) when Chromium is not installed
-/// and this is not CI.
-async fn start_browser() -> Option<(Chromedriver, Client)> {
-    let programs = find_program("TUNNUS_TEST_CHROMEDRIVER", "/usr/bin/chromedriver", "chromedriver")
-        .and_then(|driver| find_program("TUNNUS_TEST_CHROMIUM", "/usr/bin/chromium", "chromium").map(|b| (driver, b)));
-    let (chromedriver, chromium) = match programs {
-        Ok(found) => found,
-        Err(reason) => {
-            tunnus_store::testing::service_missing("chromium", &reason);
-            return None;
-        }
-    };
-    let driver = Chromedriver::start(&chromedriver).await;
-    let mut args: Vec<String> = CHROMIUM_ARGS.iter().map(|a| (*a).to_owned()).collect();
-    args.push(format!("--user-data-dir={}", driver.profile.display()));
-    let mut capabilities = serde_json::Map::new();
-    capabilities.insert("browserName".into(), json!("chrome"));
-    capabilities.insert("goog:chromeOptions".into(), json!({ "binary": chromium, "args": args }));
-    let c =
-        ClientBuilder::native().capabilities(capabilities).connect(&driver.url).await.unwrap_or_else(|e| {
-            panic!("no browser session: {e}; log: {}", std::fs::read_to_string(&driver.log).unwrap())
-        });
-    Some((driver, c))
-}
 
 /// Lets the client `client_id` also ask for the `organization` and `entitlements` scopes (the
 /// provider drops scopes a client is not allowed, and with them the access-rights claims).
@@ -797,7 +412,7 @@ async fn demo_sign_in(c: &Client, base: &str, email: &str, provider: Option<&Pro
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn browser_admin_invites_and_premium_appears() {
-    let provider = Provider::start().await;
+    let provider = Provider::start("sso").await;
     let demo = Demo::start(&provider).await;
     allow_access_scopes(&provider, "warehouse").await;
     let (admin, employee) = ("admin@example.com", "employee@example.com");
@@ -810,7 +425,7 @@ async fn browser_admin_invites_and_premium_appears() {
         provider.stop().await;
         return;
     };
-    let shots = Screenshots::new();
+    let shots = Screenshots::in_docs();
 
     // The employee, not yet in any organization: Warehouse's premium content is locked.
     c.goto(&format!("{}/", demo.warehouse)).await.unwrap();
