@@ -4,4 +4,5 @@
 //! `bench/run` against Tunnus and peer providers. Figures and how to read
 //! them: `docs/performance.md`.
 
+pub mod hash_rate;
 pub mod load;

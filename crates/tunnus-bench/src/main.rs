@@ -1,9 +1,11 @@
 //! `tunnus-load run …` drives one flow and prints a JSON line;
+//! `tunnus-load hash-rate` prints the machine's Argon2id bound as one;
 //! `tunnus-load report FILE` turns such lines into Markdown tables.
 
 use std::process::ExitCode;
 
 use clap::Parser;
+use tunnus_bench::hash_rate::{HashRateArgs, hash_rate};
 use tunnus_bench::load::{RunArgs, report, run};
 
 #[derive(Parser)]
@@ -11,6 +13,8 @@ use tunnus_bench::load::{RunArgs, report, run};
 enum Cli {
     /// Drive one flow and print its figures as one JSON line.
     Run(Box<RunArgs>),
+    /// Hash passwords with Argon2id on every core and print hashes/s as one JSON line.
+    HashRate(HashRateArgs),
     /// Print Markdown tables (with Tunnus/peer ratios) from a file of JSON lines.
     Report { file: std::path::PathBuf },
 }
@@ -43,11 +47,24 @@ fn main() -> ExitCode {
                 }
             }
         }
+        Cli::HashRate(args) => {
+            match hash_rate(&args).and_then(|r| serde_json::to_string(&r).map_err(|e| e.to_string())) {
+                Ok(line) => {
+                    println!("{line}");
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("tunnus-load: {e}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
         Cli::Report { file } => match std::fs::read_to_string(&file) {
             Ok(text) => {
                 let outcomes = report::parse_lines(&text);
                 print!("{}", report::markdown(&outcomes));
                 print!("{}", report::rsa_shares(&outcomes, &report::parse_bounds(&text)));
+                print!("{}", report::argon2_shares(&outcomes, &report::parse_argon2_bounds(&text)));
                 ExitCode::SUCCESS
             }
             Err(e) => {

@@ -172,6 +172,63 @@ pub fn rsa_shares(outcomes: &[Outcome], bounds: &[RsaBound]) -> String {
     out
 }
 
+/// An Argon2id bound line (`tunnus-load hash-rate`).
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+pub struct Argon2Bound {
+    /// `before` or `after`.
+    pub when: String,
+    pub memory_kib: u32,
+    pub iterations: u32,
+    pub hashes_per_second: f64,
+}
+
+/// The Argon2id bounds among the lines of a results file.
+pub fn parse_argon2_bounds(text: &str) -> Vec<Argon2Bound> {
+    #[derive(serde::Deserialize)]
+    struct Line {
+        bound: String,
+        #[serde(flatten)]
+        argon2: Argon2Bound,
+    }
+    text.lines()
+        .filter_map(|l| serde_json::from_str::<Line>(l).ok())
+        .filter(|l| l.bound == "argon2id")
+        .map(|l| l.argon2)
+        .collect()
+}
+
+/// Markdown for Tunnus's full sign-ins (one password hash each) as a share
+/// of each measured Argon2id bound.
+pub fn argon2_shares(outcomes: &[Outcome], bounds: &[Argon2Bound]) -> String {
+    let mut out = String::new();
+    let Some(first) = bounds.first() else { return out };
+    let measured: Vec<String> =
+        bounds.iter().map(|b| format!("{:.0} hashes/s {}", b.hashes_per_second, b.when)).collect();
+    let _ = writeln!(
+        out,
+        "
+### Full sign-in against the Argon2id bound
+
+Argon2id (m = {} KiB, t = {}) on all cores: {}.
+",
+        first.memory_kib,
+        first.iterations,
+        measured.join(", ")
+    );
+    let _ = writeln!(
+        out,
+        "| setup | sign-ins/s | {} |",
+        bounds.iter().map(|b| format!("of the bound {}", b.when)).collect::<Vec<_>>().join(" | ")
+    );
+    let _ = writeln!(out, "|---|---:|{}", "---:|".repeat(bounds.len()));
+    for o in outcomes.iter().filter(|o| o.provider == "tunnus" && o.flow == "sign-in") {
+        let shares: Vec<String> =
+            bounds.iter().map(|b| format!("{:.0}%", 100.0 * o.per_second / b.hashes_per_second)).collect();
+        let _ = writeln!(out, "| {} | {:.0} | {} |", o.label, o.per_second, shares.join(" | "));
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -239,6 +296,26 @@ mod tests {
         assert!(md.contains("| embedded RS256 | code | 1500 | 3000 | 75% | 60% |"), "{md}");
         assert!(!md.contains("ES256"), "{md}");
         assert!(rsa_shares(&rows, &[]).is_empty(), "no bound measured, nothing said");
+    }
+
+    #[test]
+    fn sign_ins_are_set_against_each_argon2_bound() {
+        let mut sign_in = outcome("tunnus", "embedded ES256", 110.0);
+        sign_in.flow = "sign-in".into();
+        let mut peer = outcome("oidc-provider", "ES256 jwt", 280.0);
+        peer.flow = "sign-in".into();
+        let rows = vec![sign_in, peer, outcome("tunnus", "embedded ES256", 9000.0)];
+        let text = "{\"bound\":\"argon2id\",\"when\":\"before\",\"cores\":2,\"memory_kib\":19456,\"iterations\":2,\"parallelism\":1,\"hashes_per_second\":137.5}\n\
+                    {\"bound\":\"rsa2048\",\"when\":\"before\",\"cores\":2,\"signatures_per_second\":5000.0}\n\
+                    {\"bound\":\"argon2id\",\"when\":\"after\",\"cores\":2,\"memory_kib\":19456,\"iterations\":2,\"parallelism\":1,\"hashes_per_second\":110.0}\n";
+        let bounds = parse_argon2_bounds(text);
+        assert_eq!(bounds.len(), 2, "the RSA line is not an Argon2 bound");
+        assert_eq!(parse_bounds(text).len(), 1, "nor an Argon2 line an RSA bound");
+        let md = argon2_shares(&rows, &bounds);
+        assert!(md.contains("m = 19456 KiB, t = 2"), "{md}");
+        assert!(md.contains("| embedded ES256 | 110 | 80% | 100% |"), "{md}");
+        assert!(!md.contains("280"), "peers' sign-ins hash no password of ours: {md}");
+        assert!(argon2_shares(&rows, &[]).is_empty(), "no bound measured, nothing said");
     }
 
     #[test]
