@@ -17,10 +17,10 @@
 //! RSA goes through OpenSSL's EVP interface too, but not through josekit's
 //! signer, which sets up a signing context (fetching the algorithm and the
 //! digest) for every signature: [`RsaSigner`] keeps prepared contexts and
-//! hands each signature one that is free. Two threads signing at once made
-//! 7,392–7,573 signatures/s the first way and 8,022–8,167 /s this way, what
-//! `openssl speed -multi 2` makes (docs/performance.md, "2026-12-06
-//! (midday)"); the signatures are the same bytes (PKCS#1 v1.5 is
+//! hands each signature one that is free: two threads signing at once, in
+//! alternating half-second rounds, made 4% more signatures this way (7,275
+//! → 7,539 and 6,262 → 6,547 /s; docs/performance.md, "2026-12-06
+//! (midday)"). The signatures are the same bytes (PKCS#1 v1.5 is
 //! deterministic).
 
 use std::sync::{Arc, Mutex};
