@@ -19,46 +19,32 @@ enum Cli {
     Report { file: std::path::PathBuf },
 }
 
+/// Prints `figures` as one JSON line, or the error on stderr.
+fn print_json_line<T: serde::Serialize>(figures: Result<T, String>) -> ExitCode {
+    match figures.and_then(|f| serde_json::to_string(&f).map_err(|e| e.to_string())) {
+        Ok(line) => {
+            println!("{line}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("tunnus-load: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
 fn main() -> ExitCode {
     match Cli::parse() {
         Cli::Run(args) => {
             // The set-up runs here; the measured load runs on threads of its own (load::run).
-            let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
-                Ok(r) => r,
-                Err(e) => {
-                    eprintln!("tunnus-load: {e}");
-                    return ExitCode::FAILURE;
-                }
-            };
-            match runtime.block_on(run(*args)) {
-                Ok(outcome) => match serde_json::to_string(&outcome) {
-                    Ok(line) => {
-                        println!("{line}");
-                        ExitCode::SUCCESS
-                    }
-                    Err(e) => {
-                        eprintln!("tunnus-load: {e}");
-                        ExitCode::FAILURE
-                    }
-                },
-                Err(e) => {
-                    eprintln!("tunnus-load: {e}");
-                    ExitCode::FAILURE
-                }
-            }
+            let outcome = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .map_err(|e| e.to_string())
+                .and_then(|runtime| runtime.block_on(run(*args)).map_err(|e| e.to_string()));
+            print_json_line(outcome)
         }
-        Cli::HashRate(args) => {
-            match hash_rate(&args).and_then(|r| serde_json::to_string(&r).map_err(|e| e.to_string())) {
-                Ok(line) => {
-                    println!("{line}");
-                    ExitCode::SUCCESS
-                }
-                Err(e) => {
-                    eprintln!("tunnus-load: {e}");
-                    ExitCode::FAILURE
-                }
-            }
-        }
+        Cli::HashRate(args) => print_json_line(hash_rate(&args)),
         Cli::Report { file } => match std::fs::read_to_string(&file) {
             Ok(text) => {
                 let outcomes = report::parse_lines(&text);

@@ -103,19 +103,24 @@ pub struct RsaBound {
     pub signatures_per_second: f64,
 }
 
-/// The RSA bounds among the lines of a results file.
-pub fn parse_bounds(text: &str) -> Vec<RsaBound> {
+/// The lines of a results file that give the bound `name`, as `T`.
+fn bound_lines<T: serde::de::DeserializeOwned>(text: &str, name: &str) -> Vec<T> {
     #[derive(serde::Deserialize)]
-    struct Line {
+    struct Line<T> {
         bound: String,
         #[serde(flatten)]
-        rsa: RsaBound,
+        figures: T,
     }
     text.lines()
-        .filter_map(|l| serde_json::from_str::<Line>(l).ok())
-        .filter(|l| l.bound == "rsa2048")
-        .map(|l| l.rsa)
+        .filter_map(|l| serde_json::from_str::<Line<T>>(l).ok())
+        .filter(|l| l.bound == name)
+        .map(|l| l.figures)
         .collect()
+}
+
+/// The RSA bounds among the lines of a results file.
+pub fn parse_bounds(text: &str) -> Vec<RsaBound> {
+    bound_lines(text, "rsa2048")
 }
 
 /// RSA signatures the server makes per flow with RS256 (the ID token and
@@ -184,17 +189,7 @@ pub struct Argon2Bound {
 
 /// The Argon2id bounds among the lines of a results file.
 pub fn parse_argon2_bounds(text: &str) -> Vec<Argon2Bound> {
-    #[derive(serde::Deserialize)]
-    struct Line {
-        bound: String,
-        #[serde(flatten)]
-        argon2: Argon2Bound,
-    }
-    text.lines()
-        .filter_map(|l| serde_json::from_str::<Line>(l).ok())
-        .filter(|l| l.bound == "argon2id")
-        .map(|l| l.argon2)
-        .collect()
+    bound_lines(text, "argon2id")
 }
 
 /// Markdown for Tunnus's full sign-ins (one password hash each) as a share
