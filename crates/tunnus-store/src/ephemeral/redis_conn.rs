@@ -299,6 +299,19 @@ fn same_store(local: &Local, store: *const ConnsInner) -> bool {
     std::ptr::eq(local.store.as_ptr(), store)
 }
 
+/// Among this thread's connections, `runtime`'s to `store`.
+fn local_of(all: &mut [Local], store: *const ConnsInner, runtime: tokio::runtime::Id) -> Option<&mut Local> {
+    all.iter_mut().find(|l| l.runtime == runtime && same_store(l, store))
+}
+
+/// What [`Conns::get`] hands out on a single-threaded runtime.
+enum Pick {
+    /// The runtime's own connection, open.
+    Own(Conn),
+    /// The shared one; `open_own`: start opening the runtime's own.
+    Shared { open_own: bool },
+}
+
 impl Conns {
     pub async fn connect(target: RedisTarget, timeout: Duration) -> RedisResult<Self> {
         let shared = Conn::connect(&target, timeout).await?;
@@ -312,27 +325,27 @@ impl Conns {
             return RuntimeConn { conn: self.inner.shared.clone(), own: None };
         };
         let me = Arc::as_ptr(&self.inner);
-        let open_one = LOCAL.with_borrow_mut(|all| {
-            let Some(local) = all.iter_mut().find(|l| l.runtime == runtime && same_store(l, me)) else {
+        let pick = LOCAL.with_borrow_mut(|all| {
+            let Some(local) = local_of(all, me, runtime) else {
                 // A runtime that stopped took its connections' tasks with
                 // it, and a dropped store needs none: forget both kinds.
                 all.retain(|l| l.store.strong_count() > 0 && !same_store(l, me));
                 all.push(Local { store: Arc::downgrade(&self.inner), runtime, state: LocalState::Opening });
-                return Ok(true);
+                return Pick::Shared { open_own: true };
             };
             match &local.state {
-                LocalState::Open(conn) => Err(conn.clone()),
+                LocalState::Open(conn) => Pick::Own(conn.clone()),
                 LocalState::FailedAt(at) if at.elapsed() >= RETRY_AFTER => {
                     local.state = LocalState::Opening;
-                    Ok(true)
+                    Pick::Shared { open_own: true }
                 }
-                LocalState::Opening | LocalState::FailedAt(_) => Ok(false),
+                LocalState::Opening | LocalState::FailedAt(_) => Pick::Shared { open_own: false },
             }
         });
-        match open_one {
-            Err(own) => RuntimeConn { conn: own, own: Some((Arc::downgrade(&self.inner), runtime)) },
-            Ok(open) => {
-                if open {
+        match pick {
+            Pick::Own(conn) => RuntimeConn { conn, own: Some((Arc::downgrade(&self.inner), runtime)) },
+            Pick::Shared { open_own } => {
+                if open_own {
                     self.open_in_background(runtime);
                 }
                 RuntimeConn { conn: self.inner.shared.clone(), own: None }
@@ -344,8 +357,7 @@ impl Conns {
     /// runtime uses the shared one and opens a new one [`RETRY_AFTER`] later.
     fn drop_broken(store: &Weak<ConnsInner>, runtime: tokio::runtime::Id) {
         LOCAL.with_borrow_mut(|all| {
-            let me = store.as_ptr();
-            if let Some(local) = all.iter_mut().find(|l| l.runtime == runtime && same_store(l, me))
+            if let Some(local) = local_of(all, store.as_ptr(), runtime)
                 && matches!(local.state, LocalState::Open(_))
             {
                 tracing::warn!("redis: a worker's own connection broke; using the shared one");
@@ -362,8 +374,7 @@ impl Conns {
         tokio::spawn(async move {
             let opened = tokio::time::timeout(timeout * 2, Conn::connect(&target, timeout)).await;
             LOCAL.with_borrow_mut(|all| {
-                let me = store.as_ptr();
-                if let Some(local) = all.iter_mut().find(|l| l.runtime == runtime && same_store(l, me)) {
+                if let Some(local) = local_of(all, store.as_ptr(), runtime) {
                     local.state = match opened {
                         Ok(Ok(conn)) => LocalState::Open(conn),
                         Ok(Err(e)) => {
