@@ -14,7 +14,7 @@ use tunnus_core::client::{Client, ClientKind, GrantType};
 use tunnus_core::scope::{OFFLINE_ACCESS, OPENID, ScopeError, Scopes};
 use tunnus_core::{SecretToken, User, UserId};
 use tunnus_store::ephemeral::TakenOnce;
-use tunnus_store::refresh_tokens::{self, RefreshRecord};
+use tunnus_store::refresh_tokens::{self, RefreshRecord, TokenWrite};
 
 use crate::authorize::{CodeGrant, code_key, pkce_syntax_ok, used_code_key};
 use crate::claims::TokenSubject;
@@ -374,10 +374,9 @@ impl Provider {
                     revoked_at: None,
                 };
                 let new_hash = secret.hash();
-                // One statement either way (see `refresh_tokens::rotate`).
-                let write = self.db.write_statement(move |c| match &previous {
-                    Some((old, _)) => refresh_tokens::rotate(c, old, &new_hash, &record, now),
-                    None => refresh_tokens::insert(c, &new_hash, &record).map(|()| true),
+                let write = self.refresh_tokens.store(match previous {
+                    Some((old, _)) => TokenWrite::rotation(old, new_hash, record),
+                    None => TokenWrite::first(new_hash, record),
                 });
                 // The write is queued first (`biased`), then the tokens are
                 // signed on this thread while the database writes: the

@@ -9,7 +9,7 @@ use tunnus_core::access::{AccessFacts, AccessRights};
 use tunnus_core::client::{Client, ClientId};
 use tunnus_core::terms::{TermsDocument, TermsStanding};
 use tunnus_core::{Clock, TokenHash, User, UserId};
-use tunnus_store::refresh_tokens::{self, RefreshRecord};
+use tunnus_store::refresh_tokens::{self, RefreshRecord, RefreshTokenWriter};
 use tunnus_store::{Db, DbConnection, DirectoryCache, Ephemeral, StoreError, StoreResult, clients, orgs, users};
 
 use crate::keys::KeyRing;
@@ -140,6 +140,8 @@ pub struct Provider {
     pub secret_key: Arc<[u8]>,
     clients: Arc<ClientCache>,
     pub(crate) entered: Arc<EnteredClients>,
+    /// Stores the refresh tokens that code exchanges and refreshes issue.
+    pub(crate) refresh_tokens: RefreshTokenWriter,
     /// People as the directory last said (see [`Provider::active_person`]).
     directory: Option<DirectoryCache<DirectoryEntry>>,
     /// The discovery document as served; it depends only on the settings.
@@ -164,7 +166,9 @@ impl Provider {
         let discovery = crate::discovery::document(&settings).to_string().into();
         let settings = Arc::new(settings);
         let directory = DirectoryCache::start(&db, settings.directory_cache_entries);
+        let refresh_tokens = RefreshTokenWriter::start(&db)?;
         Ok(Self {
+            refresh_tokens,
             db,
             ephemeral,
             keys,
@@ -278,6 +282,12 @@ impl Provider {
             cache.keep(ticket, id.as_str(), found.clone());
         }
         Ok(found)
+    }
+
+    /// PostgreSQL: statements the refresh-token writer has run and the
+    /// token writes they held, for metrics; `None` on SQLite.
+    pub fn refresh_token_batches(&self) -> Option<(u64, u64)> {
+        self.refresh_tokens.counts()
     }
 
     /// The directory cache's figures, when there is one.

@@ -3,7 +3,7 @@
 //! services reach it — [`Db::read`] and [`Db::write`] — which move the
 //! blocking diesel work off the async workers.
 
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, mpsc};
 use std::time::Duration;
 
 use diesel::connection::SimpleConnection;
@@ -96,6 +96,25 @@ struct Manager {
     url: String,
     backend: Backend,
     statement_timeout_ms: u128,
+    /// PostgreSQL: settings of this pool's sessions beyond the usual (see [`Db::side_pool`]).
+    session: &'static str,
+}
+
+/// A pool of at most `connections` on `config`'s database; PostgreSQL
+/// sessions run `session` when they connect.
+fn pool(config: &DbConfig, backend: Backend, connections: u32, session: &'static str) -> Pool<Manager> {
+    let manager = Manager {
+        url: config.url.clone(),
+        backend,
+        statement_timeout_ms: config.statement_timeout.as_millis(),
+        session,
+    };
+    Pool::builder()
+        .max_size(connections.max(1))
+        .min_idle(Some(0))
+        .connection_timeout(config.acquire_timeout)
+        .test_on_check_out(false)
+        .build_unchecked(manager)
 }
 
 /// A pooled connection and whether a query on it found the server gone;
@@ -104,6 +123,20 @@ struct Manager {
 struct Pooled {
     conn: DbConnection,
     broken: bool,
+}
+
+/// The next batch of a writer thread: waits for one job, then takes those
+/// already waiting behind it, up to `max` in all. `None` once every sender
+/// is gone. Nothing waits for a batch to fill, so a lone job goes at once.
+pub(crate) fn take_batch<T>(queue: &mpsc::Receiver<T>, max: usize) -> Option<Vec<T>> {
+    let mut batch = vec![queue.recv().ok()?];
+    while batch.len() < max {
+        match queue.try_recv() {
+            Ok(job) => batch.push(job),
+            Err(_) => break,
+        }
+    }
+    Some(batch)
 }
 
 /// Runs `work`, marking the connection broken if the server went away.
@@ -138,8 +171,8 @@ impl Manager {
             Backend::Postgres => {
                 let mut conn = PgConnection::establish(&self.url).map_err(r2d2::Error::ConnectionError)?;
                 conn.batch_execute(&format!(
-                    "SET statement_timeout = {}; SET TIME ZONE 'UTC'",
-                    self.statement_timeout_ms
+                    "SET statement_timeout = {}; SET TIME ZONE 'UTC'; {}",
+                    self.statement_timeout_ms, self.session
                 ))
                 .map_err(r2d2::Error::QueryError)?;
                 Ok(DbConnection::Postgresql(conn))
@@ -179,6 +212,7 @@ pub struct Db {
     /// SQLite only: the thread that checkpoints the write-ahead log.
     checkpointer: Option<checkpoint::Checkpointer>,
     url: Arc<str>,
+    config: Arc<DbConfig>,
     /// Writes committed through [`Db::write`] (any of which may have
     /// changed the directory), and the listeners of
     /// [`crate::DirectoryCache`] to wake after each.
@@ -211,14 +245,7 @@ impl Db {
                     .map_err(|e| StoreError::unavailable(format!("cannot create {}: {e}", parent.display())))?;
             }
         }
-        let manager =
-            Manager { url: config.url.clone(), backend, statement_timeout_ms: config.statement_timeout.as_millis() };
-        let pool = Pool::builder()
-            .max_size(config.max_connections.max(1))
-            .min_idle(Some(0))
-            .connection_timeout(config.acquire_timeout)
-            .test_on_check_out(false)
-            .build_unchecked(manager);
+        let pool = pool(config, backend, config.max_connections, "");
         let sqlite_writer = Arc::new(Mutex::new(()));
         let (group_commit, checkpointer) = match backend {
             Backend::Sqlite => {
@@ -232,7 +259,24 @@ impl Db {
             Backend::Postgres => (None, None),
         };
         let url = config.url.as_str().into();
-        Ok(Self { pool, backend, sqlite_writer, group_commit, checkpointer, url, directory_writes: Arc::default() })
+        Ok(Self {
+            pool,
+            backend,
+            sqlite_writer,
+            group_commit,
+            checkpointer,
+            url,
+            config: Arc::new(config.clone()),
+            directory_writes: Arc::default(),
+        })
+    }
+
+    /// This database through a pool of its own, of at most `connections`,
+    /// whose PostgreSQL sessions also run `session` (`SET` statements) when
+    /// they connect: for a writer thread whose one statement needs settings
+    /// that other statements must not get.
+    pub(crate) fn side_pool(&self, connections: u32, session: &'static str) -> Self {
+        Self { pool: pool(&self.config, self.backend, connections, session), ..self.clone() }
     }
 
     pub(crate) fn url(&self) -> &str {
@@ -428,6 +472,15 @@ impl Db {
 
     /// [`Db::read`] for callers already on a blocking thread.
     pub fn read_blocking<T, F>(&self, work: F) -> StoreResult<T>
+    where
+        F: FnOnce(&mut DbConnection) -> StoreResult<T>,
+    {
+        self.statement_blocking(work)
+    }
+
+    /// Runs `work` on a pooled connection on this thread, without a
+    /// transaction around it: for the writer threads' single statements.
+    pub(crate) fn statement_blocking<T, F>(&self, work: F) -> StoreResult<T>
     where
         F: FnOnce(&mut DbConnection) -> StoreResult<T>,
     {

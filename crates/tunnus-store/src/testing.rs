@@ -13,6 +13,10 @@ use diesel::Connection;
 use diesel::connection::SimpleConnection;
 use diesel::pg::PgConnection;
 
+use tunnus_core::client::{Client, ClientId, ClientKind, GrantType, SigningAlg, TokenEndpointAuth};
+use tunnus_core::country::Country;
+use tunnus_core::{Clock, Email, SystemClock, User, UserId, UserStatus};
+
 use crate::db::{Db, DbConfig};
 
 pub fn postgres_url() -> String {
@@ -95,5 +99,76 @@ impl Drop for TestDatabase {
                 }
             }
         }
+    }
+}
+
+/// An active person and a confidential client with the code and refresh
+/// grants, stored in `db`: what rows referring to both (refresh tokens,
+/// consents) need. Returns the person.
+///
+/// # Panics
+/// If `email` or `client_id` is malformed or the rows cannot be stored (a test failure).
+#[allow(clippy::expect_used)]
+pub fn person_and_client(db: &Db, email: &str, client_id: &str) -> User {
+    let now = SystemClock.now();
+    let person = User {
+        id: UserId::new_v7(),
+        email: Email::parse(email).expect("a test address"),
+        email_verified_at: Some(now),
+        password_hash: None,
+        given_name: "Aino".into(),
+        family_name: "Virtanen".into(),
+        country: Country::parse("FI").expect("a country"),
+        preferred_language: None,
+        status: UserStatus::Active,
+        created_at: now,
+        updated_at: now,
+    };
+    let client = Client {
+        id: ClientId::parse(client_id).expect("a test client id"),
+        name: client_id.into(),
+        kind: ClientKind::Confidential,
+        secret_hash: Some("x".into()),
+        auth_method: TokenEndpointAuth::ClientSecretBasic,
+        jwks: None,
+        redirect_uris: vec![format!("https://{client_id}.example/cb")],
+        post_logout_redirect_uris: vec![],
+        backchannel_logout_uri: None,
+        grant_types: vec![GrantType::AuthorizationCode, GrantType::RefreshToken],
+        scopes: vec![],
+        strict_scopes: false,
+        first_party: true,
+        id_token_alg: SigningAlg::ES256,
+        required_entitlement: None,
+        accepts_federated_only: true,
+        created_at: now,
+    };
+    let stored = person.clone();
+    db.write_blocking(move |c| {
+        crate::users::insert(c, &stored)?;
+        crate::clients::insert(c, &client, now)
+    })
+    .expect("a person and a client are stored");
+    person
+}
+
+/// A refresh token's record: family `family` of `user_id` at `client_id`,
+/// created now, session-bound, living an hour (its family a day).
+pub fn refresh_record(user_id: &str, client_id: &str, family: &str) -> crate::refresh_tokens::RefreshRecord {
+    let now = SystemClock.now();
+    crate::refresh_tokens::RefreshRecord {
+        family_id: family.into(),
+        client_id: client_id.into(),
+        user_id: user_id.into(),
+        scopes: "openid".into(),
+        sid: Some("sid-1".into()),
+        offline: false,
+        auth_time: now,
+        amr: "[\"pwd\"]".into(),
+        created_at: now,
+        expires_at: now + time::Duration::hours(1),
+        family_expires_at: now + time::Duration::days(1),
+        rotated_at: None,
+        revoked_at: None,
     }
 }

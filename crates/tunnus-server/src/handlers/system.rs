@@ -67,6 +67,10 @@ async fn metrics(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRes
         metrics::counter!("tunnus_db_sqlite_commits_total").absolute(commits);
         metrics::counter!("tunnus_db_sqlite_writes_total").absolute(writes);
     }
+    if let Some((statements, writes)) = state.provider.refresh_token_batches() {
+        metrics::counter!("tunnus_db_refresh_token_statements_total").absolute(statements);
+        metrics::counter!("tunnus_db_refresh_token_writes_total").absolute(writes);
+    }
     if let Some((checkpoints, restarts)) = state.db.checkpoints() {
         metrics::counter!("tunnus_db_sqlite_checkpoints_total").absolute(checkpoints);
         metrics::counter!("tunnus_db_sqlite_log_restarts_total").absolute(restarts);

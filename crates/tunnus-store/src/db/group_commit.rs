@@ -30,7 +30,7 @@ use diesel::r2d2::Pool;
 use tokio::sync::oneshot;
 
 use super::checkpoint::Checkpointer;
-use super::{DbConnection, Manager, on};
+use super::{DbConnection, Manager, on, take_batch};
 use crate::error::{StoreError, StoreResult};
 
 /// At most this many writes share a commit, so one batch cannot hold the
@@ -66,14 +66,7 @@ impl GroupCommit {
         let (batches, writes) = (Arc::new(AtomicU64::new(0)), Arc::new(AtomicU64::new(0)));
         let (counted_batches, counted_writes) = (batches.clone(), writes.clone());
         std::thread::Builder::new().name("tunnus-sqlite-writer".to_owned()).spawn(move || {
-            while let Ok(first) = queue.recv() {
-                let mut batch = vec![first];
-                while batch.len() < MAX_BATCH {
-                    match queue.try_recv() {
-                        Ok(job) => batch.push(job),
-                        Err(_) => break,
-                    }
-                }
+            while let Some(batch) = take_batch(&queue, MAX_BATCH) {
                 checkpointer.give_way();
                 let guard = exclusive.lock().unwrap_or_else(|p| p.into_inner());
                 counted_batches.fetch_add(1, Ordering::Relaxed);

@@ -13,6 +13,9 @@ use crate::schema::{refresh_tokens, users};
 use crate::time_conv::{from_db, to_db};
 use crate::users::UserRow;
 
+mod writer;
+pub use writer::RefreshTokenWriter;
+
 #[derive(Debug, Clone)]
 pub struct RefreshRecord {
     pub family_id: String,
@@ -124,48 +127,66 @@ pub fn mark_rotated(conn: &mut DbConnection, hash: &TokenHash, now: OffsetDateTi
     Ok(n == 1)
 }
 
-/// Rotates `old` to `new` within its family: marks `old` rotated if it is
-/// still current and, only then, stores `new`. Returns whether it did; of
-/// concurrent rotations of one token exactly one wins, the others get
-/// `false` (a reuse) and store nothing.
-///
-/// On PostgreSQL this is one statement (the update in a `WITH` clause,
-/// the insert conditional on it), atomic without a transaction around it:
-/// run it with [`crate::Db::write_statement`]. SQLite has no updates in
-/// `WITH`; there the caller's transaction makes the two statements atomic.
-pub fn rotate(
-    conn: &mut DbConnection,
-    old: &TokenHash,
-    new: &TokenHash,
-    r: &RefreshRecord,
-    now: OffsetDateTime,
-) -> StoreResult<bool> {
-    match conn {
-        DbConnection::Postgresql(pg) => {
+/// A refresh token to store: the first of a new family, or the next of a
+/// family, which replaces (rotates) the family's current token.
+#[derive(Debug, Clone)]
+pub struct TokenWrite {
+    pub(crate) new: TokenHash,
+    pub(crate) record: RefreshRecord,
+    pub(crate) replaces: Option<TokenHash>,
+}
+
+impl TokenWrite {
+    /// The first token of a family.
+    pub fn first(new: TokenHash, record: RefreshRecord) -> Self {
+        Self { new, record, replaces: None }
+    }
+
+    /// The next token of a family, replacing `old`, which is marked rotated
+    /// at the new token's `created_at`.
+    pub fn rotation(old: TokenHash, new: TokenHash, record: RefreshRecord) -> Self {
+        Self { new, record, replaces: Some(old) }
+    }
+
+    /// Stores this write alone. Returns whether it stored the token: a
+    /// rotation stores it only if it marked the old token rotated while
+    /// that was still current, so of concurrent rotations of one token
+    /// exactly one wins; the others get `false` (a reuse) and store nothing.
+    ///
+    /// On PostgreSQL a rotation is one statement (the update in a `WITH`
+    /// clause, the insert conditional on it), atomic without a transaction
+    /// around it: run it with [`crate::Db::write_statement`]. SQLite has no
+    /// updates in `WITH`; there the caller's transaction makes the two
+    /// statements atomic.
+    pub fn store_alone(&self, conn: &mut DbConnection) -> StoreResult<bool> {
+        let Some(old) = &self.replaces else {
+            insert(conn, &self.new, &self.record)?;
+            return Ok(true);
+        };
+        if let DbConnection::Postgresql(pg) = conn {
+            let r = &self.record;
             let stored = PgRotation {
                 old: old.as_str(),
-                new: new.as_str(),
+                new: self.new.as_str(),
                 record: r,
-                now: to_db(now),
                 auth_time: to_db(r.auth_time),
                 created_at: to_db(r.created_at),
                 expires_at: to_db(r.expires_at),
                 family_expires_at: to_db(r.family_expires_at),
             }
             .execute(pg)?;
-            Ok(stored == 1)
+            return Ok(stored == 1);
         }
-        DbConnection::Sqlite(_) => {
-            if !mark_rotated(conn, old, now)? {
-                return Ok(false);
-            }
-            insert(conn, new, r)?;
-            Ok(true)
+        if !mark_rotated(conn, old, self.record.created_at)? {
+            return Ok(false);
         }
+        insert(conn, &self.new, &self.record)?;
+        Ok(true)
     }
 }
 
-/// The rotation as one PostgreSQL statement. A query of its own (not
+/// A lone rotation as one PostgreSQL statement (batches have their own,
+/// [`writer`]). A query of its own (not
 /// `sql_query`) so that diesel keeps it prepared on each connection: raw
 /// SQL is parsed and planned afresh at every use, and this one runs at
 /// every refresh.
@@ -173,7 +194,6 @@ struct PgRotation<'a> {
     old: &'a str,
     new: &'a str,
     record: &'a RefreshRecord,
-    now: time::PrimitiveDateTime,
     auth_time: time::PrimitiveDateTime,
     created_at: time::PrimitiveDateTime,
     expires_at: time::PrimitiveDateTime,
@@ -190,7 +210,7 @@ impl diesel::query_builder::QueryFragment<diesel::pg::Pg> for PgRotation<'_> {
         use diesel::sql_types::{Bool, Nullable, Text, Timestamp};
         let r = self.record;
         out.push_sql("WITH rotated AS (UPDATE refresh_tokens SET rotated_at = ");
-        out.push_bind_param::<Timestamp, _>(&self.now)?;
+        out.push_bind_param::<Timestamp, _>(&self.created_at)?;
         out.push_sql(" WHERE token_hash = ");
         out.push_bind_param::<Text, _>(self.old)?;
         out.push_sql(" AND rotated_at IS NULL AND revoked_at IS NULL RETURNING 1) ");

@@ -1,0 +1,398 @@
+//! Refresh tokens stored for many requests at once: on PostgreSQL, the
+//! token writes waiting at the same time go to the database as one
+//! statement.
+//!
+//! Every code exchange stores a refresh token and every refresh rotates
+//! one. Alone, each is a statement and a commit of its own, and what
+//! PostgreSQL spends per statement and per commit — executor start-up,
+//! locks, the foreign-key checks' set-up, the flush of its write-ahead log —
+//! outweighs the row: in the code exchange on PostgreSQL + Redis, the
+//! database took ~240 µs of CPU per exchange, more than Tunnus's own work
+//! (docs/performance.md, 2026-12-06 afternoon). Eight rows in one
+//! statement cost about what two cost alone.
+//!
+//! What each caller sees does not change:
+//! - it hears back only after the statement committed;
+//! - a rotation stores its new token only if it marked the old token
+//!   rotated while that was current, so of rotations of one token exactly
+//!   one wins, in one batch or across batches and replicas;
+//! - when PostgreSQL refuses a batch's statement (say, one write's person
+//!   was deleted meanwhile), it stored none of it, and each write is tried
+//!   again alone, so only the failing write fails; when the connection
+//!   fails, whether the statement ran is unknown and every write of the
+//!   batch fails, as a lone write would (a rotation tried again after it
+//!   ran would look like a reuse).
+//!
+//! Nothing waits for a batch to fill: the writer's one thread takes what
+//! queued up while the statement before ran, so a lone write goes at once
+//! (and in the plain statements, which cost less than the batch's). One
+//! statement in flight, not several: each batch then gathers every write
+//! that queued while the one before it ran, including its wait for the
+//! write-ahead log's flush, so a slower disk makes batches larger rather
+//! than statements more numerous. Against two, four and eight threads, one
+//! gave the most code exchanges and refreshes per second (docs/
+//! performance.md, 2026-12-06 afternoon); each replica has its own writer.
+//! The price: a statement that waits on a row lock (a family being revoked
+//! at that moment) holds up the writes behind it while it waits, at most
+//! for the statement timeout.
+//!
+//! SQLite has its own group commit ([`crate::Db::write`]); there the writer
+//! only passes each write on.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, mpsc};
+
+use diesel::PgConnection;
+use diesel::pg::Pg;
+use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
+use diesel::sql_types::{Array, Bool, Nullable, Text, Timestamp};
+use diesel::{QueryResult, RunQueryDsl};
+use time::PrimitiveDateTime;
+use tokio::sync::oneshot;
+
+use super::TokenWrite;
+use crate::db::{Backend, Db, DbConnection, take_batch};
+use crate::error::{StoreError, StoreErrorKind, StoreResult};
+use crate::time_conv::to_db;
+
+/// The writer's sessions find old tokens through the primary key, never by
+/// reading the whole table. A prepared statement keeps the plan made at its
+/// sixth run, and on a new database that is while the table is near empty
+/// and not yet analysed: the plan then read every token per batch (a
+/// sequential scan joined to the batch) until autovacuum analysed the table
+/// — at a few thousand tokens, PostgreSQL spent ~2 ms per write. With
+/// sequential scans priced out, the plan is an index probe per rotation
+/// whatever the table's statistics say; the writer runs nothing else.
+const WRITER_SESSION: &str = "SET enable_seqscan = off";
+
+/// At most this many writes share a statement.
+const MAX_BATCH: usize = 128;
+
+type Job = (TokenWrite, oneshot::Sender<StoreResult<bool>>);
+
+/// Stores refresh tokens. Cheap to clone; on PostgreSQL its thread ends
+/// when the last clone is dropped.
+#[derive(Clone)]
+pub struct RefreshTokenWriter {
+    db: Db,
+    /// PostgreSQL only: the queue of the thread that writes the batches.
+    batches: Option<Batches>,
+}
+
+#[derive(Clone)]
+struct Batches {
+    jobs: mpsc::Sender<Job>,
+    statements: Arc<AtomicU64>,
+    writes: Arc<AtomicU64>,
+}
+
+impl std::fmt::Debug for RefreshTokenWriter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RefreshTokenWriter").field("batched", &self.batches.is_some()).finish_non_exhaustive()
+    }
+}
+
+impl RefreshTokenWriter {
+    /// A writer over `db`; on PostgreSQL it starts the thread that writes
+    /// the batches.
+    pub fn start(db: &Db) -> StoreResult<Self> {
+        let batches = match db.backend() {
+            Backend::Sqlite => None,
+            Backend::Postgres => {
+                let (jobs, queue) = mpsc::channel::<Job>();
+                let db = db.side_pool(1, WRITER_SESSION);
+                let (statements, writes) = (Arc::new(AtomicU64::new(0)), Arc::new(AtomicU64::new(0)));
+                let (counted_statements, counted_writes) = (statements.clone(), writes.clone());
+                std::thread::Builder::new()
+                    .name("tunnus-token-writer".to_owned())
+                    .spawn(move || {
+                        while let Some(batch) = take_batch(&queue, MAX_BATCH) {
+                            counted_statements.fetch_add(1, Ordering::Relaxed);
+                            counted_writes.fetch_add(batch.len() as u64, Ordering::Relaxed);
+                            // A panic fails its batch's callers (their answers
+                            // are dropped unsent), not the thread.
+                            let _ = catch_unwind(AssertUnwindSafe(|| store_batch(&db, batch)));
+                        }
+                    })
+                    .map_err(|e| StoreError::unavailable(format!("cannot start the refresh-token writer: {e}")))?;
+                Some(Batches { jobs, statements, writes })
+            }
+        };
+        Ok(Self { db: db.clone(), batches })
+    }
+
+    /// Stores `write` and waits until it is committed; returns whether the
+    /// token was stored (see [`TokenWrite::store_alone`]).
+    pub async fn store(&self, write: TokenWrite) -> StoreResult<bool> {
+        let Some(batches) = &self.batches else {
+            return self.db.write_statement(move |c| write.store_alone(c)).await;
+        };
+        let (answer, result) = oneshot::channel();
+        batches
+            .jobs
+            .send((write, answer))
+            .map_err(|_| StoreError::unavailable("the refresh-token writer has stopped"))?;
+        result.await.map_err(|_| StoreError::unavailable("the refresh-token write did not complete"))?
+    }
+
+    /// PostgreSQL: how many statements the writer has run and how many
+    /// writes they held, for metrics; `None` on SQLite.
+    pub fn counts(&self) -> Option<(u64, u64)> {
+        self.batches.as_ref().map(|b| (b.statements.load(Ordering::Relaxed), b.writes.load(Ordering::Relaxed)))
+    }
+}
+
+/// Stores `batch` (in one statement if it holds more than one write) and
+/// answers each caller.
+fn store_batch(db: &Db, mut batch: Vec<Job>) {
+    if batch.len() == 1 {
+        // Alone, the plain statements cost less than the batch's.
+        let (write, answer) = batch.remove(0);
+        let _ = answer.send(db.statement_blocking(|c| write.store_alone(c)));
+        return;
+    }
+    let (writes, answers): (Vec<TokenWrite>, Vec<_>) = batch.into_iter().unzip();
+    let together = db.statement_blocking(|c| match c {
+        DbConnection::Postgresql(pg) => store_together(pg, &writes.iter().collect::<Vec<_>>()),
+        DbConnection::Sqlite(_) => Err(StoreError::corrupt("the refresh-token writer runs on PostgreSQL only")),
+    });
+    match together {
+        Ok(stored) => {
+            for (write, answer) in writes.iter().zip(answers) {
+                let _ = answer.send(Ok(stored.iter().any(|hash| hash == write.new.as_str())));
+            }
+        }
+        Err(e) if e.kind() == StoreErrorKind::Unavailable => {
+            for answer in answers {
+                let _ = answer.send(Err(e.clone()));
+            }
+        }
+        Err(e) => {
+            tracing::debug!(error = %e, writes = writes.len(), "a batch of refresh-token writes was refused; trying each alone");
+            for (write, answer) in writes.iter().zip(answers) {
+                let _ = answer.send(db.statement_blocking(|c| write.store_alone(c)));
+            }
+        }
+    }
+}
+
+/// Stores `writes` in one statement; returns the hashes of the tokens it
+/// stored (a rotation that lost its race stores nothing).
+fn store_together(conn: &mut PgConnection, writes: &[&TokenWrite]) -> StoreResult<Vec<String>> {
+    Ok(Columns::of(writes).load::<String>(conn)?)
+}
+
+/// The writes as one array per column, for `UNNEST`: the statement's text
+/// is the same for any number of writes, so each connection prepares it
+/// once.
+struct Columns<'a> {
+    new: Vec<&'a str>,
+    old: Vec<Option<&'a str>>,
+    family_id: Vec<&'a str>,
+    client_id: Vec<&'a str>,
+    user_id: Vec<&'a str>,
+    scopes: Vec<&'a str>,
+    sid: Vec<Option<&'a str>>,
+    offline: Vec<bool>,
+    auth_time: Vec<PrimitiveDateTime>,
+    amr: Vec<&'a str>,
+    created_at: Vec<PrimitiveDateTime>,
+    expires_at: Vec<PrimitiveDateTime>,
+    family_expires_at: Vec<PrimitiveDateTime>,
+}
+
+impl<'a> Columns<'a> {
+    fn of(writes: &[&'a TokenWrite]) -> Self {
+        let column = |f: &dyn Fn(&'a TokenWrite) -> &'a str| writes.iter().map(|w| f(w)).collect::<Vec<_>>();
+        let time = |f: &dyn Fn(&TokenWrite) -> time::OffsetDateTime| writes.iter().map(|w| to_db(f(w))).collect();
+        Self {
+            new: column(&|w| w.new.as_str()),
+            old: writes.iter().map(|w| w.replaces.as_ref().map(|h| h.as_str())).collect(),
+            family_id: column(&|w| &w.record.family_id),
+            client_id: column(&|w| &w.record.client_id),
+            user_id: column(&|w| &w.record.user_id),
+            scopes: column(&|w| &w.record.scopes),
+            sid: writes.iter().map(|w| w.record.sid.as_deref()).collect(),
+            offline: writes.iter().map(|w| w.record.offline).collect(),
+            auth_time: time(&|w| w.record.auth_time),
+            amr: column(&|w| &w.record.amr),
+            created_at: time(&|w| w.record.created_at),
+            expires_at: time(&|w| w.record.expires_at),
+            family_expires_at: time(&|w| w.record.family_expires_at),
+        }
+    }
+}
+
+impl QueryId for Columns<'_> {
+    type QueryId = Columns<'static>;
+    const HAS_STATIC_QUERY_ID: bool = true;
+}
+
+impl Query for Columns<'_> {
+    type SqlType = Text;
+}
+
+impl RunQueryDsl<PgConnection> for Columns<'_> {}
+
+impl QueryFragment<Pg> for Columns<'_> {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
+        // A rotation marks its old token rotated (if still current) in
+        // `rotated`; the insert then stores the tokens of new families and
+        // of the rotations that did. Two rotations of one token in one
+        // batch update its row once, so one of them wins.
+        out.push_sql("WITH batch AS (SELECT * FROM UNNEST(");
+        out.push_bind_param::<Array<Text>, _>(&self.new)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Nullable<Text>>, _>(&self.old)?;
+        for text in [&self.family_id, &self.client_id, &self.user_id, &self.scopes] {
+            out.push_sql(", ");
+            out.push_bind_param::<Array<Text>, _>(text)?;
+        }
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Nullable<Text>>, _>(&self.sid)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Bool>, _>(&self.offline)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Timestamp>, _>(&self.auth_time)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Text>, _>(&self.amr)?;
+        for time in [&self.created_at, &self.expires_at, &self.family_expires_at] {
+            out.push_sql(", ");
+            out.push_bind_param::<Array<Timestamp>, _>(time)?;
+        }
+        out.push_sql(
+            ") AS b(new_hash, old_hash, family_id, client_id, user_id, scopes, sid, offline, auth_time, amr, \
+             created_at, expires_at, family_expires_at)), \
+             rotated AS (UPDATE refresh_tokens t SET rotated_at = b.created_at FROM batch b \
+             WHERE t.token_hash = b.old_hash AND t.rotated_at IS NULL AND t.revoked_at IS NULL \
+             RETURNING b.new_hash) \
+             INSERT INTO refresh_tokens (token_hash, family_id, client_id, user_id, scopes, sid, offline, \
+             auth_time, amr, created_at, expires_at, family_expires_at) \
+             SELECT new_hash, family_id, client_id, user_id, scopes, sid, offline, auth_time, amr, \
+             created_at, expires_at, family_expires_at FROM batch \
+             WHERE old_hash IS NULL OR new_hash IN (SELECT new_hash FROM rotated) \
+             RETURNING token_hash",
+        );
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use tunnus_core::SecretToken;
+
+    use super::*;
+    use crate::refresh_tokens;
+    use crate::testing::{TestDatabase, person_and_client, refresh_record};
+
+    fn hash() -> tunnus_core::TokenHash {
+        SecretToken::generate(&mut rand::rng()).hash()
+    }
+
+    /// A database with a person, the client `campus` and one current
+    /// token; returns the database, the person's id and the token's hash.
+    fn with_current_token(t: &TestDatabase) -> (Db, String, tunnus_core::TokenHash) {
+        let db = t.migrated();
+        let person = person_and_client(&db, "batch@example.com", "campus").id.to_string();
+        let (current, record) = (hash(), refresh_record(&person, "campus", "current"));
+        let stored = current.clone();
+        db.write_blocking(move |c| refresh_tokens::insert(c, &stored, &record)).unwrap();
+        (db, person, current)
+    }
+
+    #[test]
+    fn one_statement_stores_new_families_and_one_of_two_rotations_of_a_token() {
+        let Some(t) = TestDatabase::postgres() else { return };
+        let (db, person, current) = with_current_token(&t);
+        let writes = [
+            TokenWrite::first(hash(), refresh_record(&person, "campus", "a")),
+            TokenWrite::rotation(current.clone(), hash(), refresh_record(&person, "campus", "current")),
+            TokenWrite::rotation(current.clone(), hash(), refresh_record(&person, "campus", "current")),
+            TokenWrite::rotation(hash(), hash(), refresh_record(&person, "campus", "unknown")),
+            TokenWrite::first(hash(), refresh_record(&person, "campus", "b")),
+        ];
+        let stored = db
+            .statement_blocking(|c| match c {
+                DbConnection::Postgresql(pg) => store_together(pg, &writes.iter().collect::<Vec<_>>()),
+                DbConnection::Sqlite(_) => unreachable!("a PostgreSQL database"),
+            })
+            .unwrap();
+        let was_stored = |i: usize| stored.iter().any(|h| h == writes[i].new.as_str());
+        assert!(was_stored(0) && was_stored(4), "new families are stored: {stored:?}");
+        assert!(was_stored(1) != was_stored(2), "one of two rotations of one token wins: {stored:?}");
+        assert!(!was_stored(3), "a rotation of an unknown token stores nothing");
+        assert_eq!(stored.len(), 3);
+        let old = db.read_blocking(|c| refresh_tokens::find(c, &current)).unwrap().unwrap();
+        assert!(old.rotated_at.is_some(), "the rotated token is marked");
+        let newest = writes.iter().find(|w| w.replaces.is_some() && stored.contains(&w.new.as_str().to_owned()));
+        let newest = db.read_blocking(|c| refresh_tokens::find(c, &newest.unwrap().new)).unwrap().unwrap();
+        assert_eq!((newest.family_id.as_str(), newest.sid.as_deref()), ("current", Some("sid-1")));
+        assert!(newest.rotated_at.is_none() && newest.revoked_at.is_none());
+    }
+
+    #[test]
+    fn a_refused_batch_is_tried_write_by_write_and_only_the_bad_write_fails() {
+        let Some(t) = TestDatabase::postgres() else { return };
+        let (db, person, current) = with_current_token(&t);
+        let writes = vec![
+            TokenWrite::first(hash(), refresh_record(&person, "campus", "a")),
+            // A person who does not exist (deleted meanwhile): the foreign key refuses it.
+            TokenWrite::first(hash(), refresh_record("no-such-person", "campus", "b")),
+            TokenWrite::rotation(current.clone(), hash(), refresh_record(&person, "campus", "current")),
+            TokenWrite::rotation(current, hash(), refresh_record(&person, "campus", "current")),
+        ];
+        let (jobs, mut results): (Vec<Job>, Vec<_>) = writes
+            .into_iter()
+            .map(|w| {
+                let (answer, result) = oneshot::channel();
+                ((w, answer), result)
+            })
+            .unzip();
+        store_batch(&db, jobs);
+        let outcomes: Vec<StoreResult<bool>> = results.iter_mut().map(|r| r.try_recv().unwrap()).collect();
+        assert!(matches!(outcomes[0], Ok(true)), "{outcomes:?}");
+        let refused = outcomes[1].as_ref().unwrap_err();
+        assert_ne!(refused.kind(), StoreErrorKind::Unavailable, "{refused}");
+        assert!(matches!((&outcomes[2], &outcomes[3]), (Ok(true), Ok(false))), "the first rotation wins: {outcomes:?}");
+    }
+
+    #[derive(diesel::QueryableByName)]
+    struct PlanLine {
+        #[diesel(sql_type = Text, column_name = "QUERY PLAN")]
+        line: String,
+    }
+
+    /// The plan a prepared statement keeps (the generic plan) on a new,
+    /// never analysed table, in the writer's sessions: an index probe per
+    /// rotation, not a read of the whole table.
+    #[test]
+    fn the_kept_plan_finds_old_tokens_by_index_on_a_new_table() {
+        let Some(t) = TestDatabase::postgres() else { return };
+        let (db, person, current) = with_current_token(&t);
+        let write = TokenWrite::rotation(current, hash(), refresh_record(&person, "campus", "current"));
+        let sql = diesel::debug_query::<Pg, _>(&Columns::of(&[&write])).to_string();
+        let sql = sql.split(" -- binds").next().unwrap().to_owned();
+        let session = db.side_pool(1, WRITER_SESSION);
+        let plan = session
+            .statement_blocking(move |c| {
+                use diesel::connection::SimpleConnection;
+                c.batch_execute(&format!(
+                    "SET plan_cache_mode = force_generic_plan; \
+                     PREPARE batch(text[], text[], text[], text[], text[], text[], text[], boolean[], \
+                     timestamp[], text[], timestamp[], timestamp[], timestamp[]) AS {sql}"
+                ))?;
+                let t = "ARRAY[LOCALTIMESTAMP]";
+                Ok(diesel::sql_query(format!(
+                    "EXPLAIN EXECUTE batch(ARRAY['n'], ARRAY['o'], ARRAY['f'], ARRAY['campus'], ARRAY['p'], \
+                     ARRAY['openid'], ARRAY[NULL::text], ARRAY[false], {t}, ARRAY['[]'], {t}, {t}, {t})"
+                ))
+                .load::<PlanLine>(c)?)
+            })
+            .unwrap();
+        let plan: Vec<String> = plan.into_iter().map(|l| l.line).collect();
+        let plan = plan.join("\n");
+        assert!(plan.contains("Index Scan using refresh_tokens_pkey"), "{plan}");
+        assert!(!plan.contains("Seq Scan on refresh_tokens"), "{plan}");
+    }
+}
