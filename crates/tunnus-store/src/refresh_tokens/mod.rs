@@ -131,9 +131,9 @@ pub fn mark_rotated(conn: &mut DbConnection, hash: &TokenHash, now: OffsetDateTi
 /// family, which replaces (rotates) the family's current token.
 #[derive(Debug, Clone)]
 pub struct TokenWrite {
-    pub(crate) new: TokenHash,
-    pub(crate) record: RefreshRecord,
-    pub(crate) replaces: Option<TokenHash>,
+    new: TokenHash,
+    record: RefreshRecord,
+    replaces: Option<TokenHash>,
 }
 
 impl TokenWrite {
