@@ -211,7 +211,7 @@ pub struct Db {
     group_commit: Option<group_commit::GroupCommit>,
     /// SQLite only: the thread that checkpoints the write-ahead log.
     checkpointer: Option<checkpoint::Checkpointer>,
-    url: Arc<str>,
+    /// What it was opened with (its URL, and the settings of side pools).
     config: Arc<DbConfig>,
     /// Writes committed through [`Db::write`] (any of which may have
     /// changed the directory), and the listeners of
@@ -258,14 +258,12 @@ impl Db {
             }
             Backend::Postgres => (None, None),
         };
-        let url = config.url.as_str().into();
         Ok(Self {
             pool,
             backend,
             sqlite_writer,
             group_commit,
             checkpointer,
-            url,
             config: Arc::new(config.clone()),
             directory_writes: Arc::default(),
         })
@@ -280,7 +278,7 @@ impl Db {
     }
 
     pub(crate) fn url(&self) -> &str {
-        &self.url
+        &self.config.url
     }
 
     /// How many writes this process has committed through [`Db::write`] or
