@@ -133,6 +133,42 @@ fn signatures_per_flow(flow: &str) -> Option<f64> {
     }
 }
 
+/// A bound measured before or after the flows: what per second, and when.
+trait Bound {
+    fn when(&self) -> &str;
+    fn per_second(&self) -> f64;
+}
+
+impl Bound for RsaBound {
+    fn when(&self) -> &str {
+        &self.when
+    }
+    fn per_second(&self) -> f64 {
+        self.signatures_per_second
+    }
+}
+
+impl Bound for Argon2Bound {
+    fn when(&self) -> &str {
+        &self.when
+    }
+    fn per_second(&self) -> f64 {
+        self.hashes_per_second
+    }
+}
+
+/// The header cells of one column per bound, and the separator cells
+/// (right-aligned) under them.
+fn bound_columns(bounds: &[impl Bound]) -> (String, String) {
+    let names: Vec<String> = bounds.iter().map(|b| format!("of the bound {}", b.when())).collect();
+    (names.join(" | "), "---:|".repeat(bounds.len()))
+}
+
+/// `rate` as a share of each bound, as table cells.
+fn shares_of(rate: f64, bounds: &[impl Bound]) -> String {
+    bounds.iter().map(|b| format!("{:.0}%", 100.0 * rate / b.per_second())).collect::<Vec<_>>().join(" | ")
+}
+
 /// Markdown for Tunnus's RS256 flows as a share of each measured RSA bound.
 pub fn rsa_shares(outcomes: &[Outcome], bounds: &[RsaBound]) -> String {
     let mut out = String::new();
@@ -153,26 +189,14 @@ pub fn rsa_shares(outcomes: &[Outcome], bounds: &[RsaBound]) -> String {
 ",
         measured.join(", ")
     );
-    let _ = writeln!(
-        out,
-        "| setup | flow | per s | signatures/s | {} |",
-        bounds.iter().map(|b| format!("of the bound {}", b.when)).collect::<Vec<_>>().join(" | ")
-    );
-    let _ = writeln!(out, "|---|---|---:|---:|{}", "---:|".repeat(bounds.len()));
+    let (columns, separators) = bound_columns(bounds);
+    let _ = writeln!(out, "| setup | flow | per s | signatures/s | {columns} |");
+    let _ = writeln!(out, "|---|---|---:|---:|{separators}");
     for o in outcomes.iter().filter(|o| o.provider == "tunnus" && alg(&o.label) == "RS256") {
         let Some(per_flow) = signatures_per_flow(&o.flow) else { continue };
         let signing = o.per_second * per_flow;
-        let shares: Vec<String> =
-            bounds.iter().map(|b| format!("{:.0}%", 100.0 * signing / b.signatures_per_second)).collect();
-        let _ = writeln!(
-            out,
-            "| {} | {} | {:.0} | {:.0} | {} |",
-            o.label,
-            o.flow,
-            o.per_second,
-            signing,
-            shares.join(" | ")
-        );
+        let shares = shares_of(signing, bounds);
+        let _ = writeln!(out, "| {} | {} | {:.0} | {:.0} | {shares} |", o.label, o.flow, o.per_second, signing);
     }
     out
 }
@@ -210,16 +234,11 @@ Argon2id (m = {} KiB, t = {}) on all cores: {}.
         first.iterations,
         measured.join(", ")
     );
-    let _ = writeln!(
-        out,
-        "| setup | sign-ins/s | {} |",
-        bounds.iter().map(|b| format!("of the bound {}", b.when)).collect::<Vec<_>>().join(" | ")
-    );
-    let _ = writeln!(out, "|---|---:|{}", "---:|".repeat(bounds.len()));
+    let (columns, separators) = bound_columns(bounds);
+    let _ = writeln!(out, "| setup | sign-ins/s | {columns} |");
+    let _ = writeln!(out, "|---|---:|{separators}");
     for o in outcomes.iter().filter(|o| o.provider == "tunnus" && o.flow == "sign-in") {
-        let shares: Vec<String> =
-            bounds.iter().map(|b| format!("{:.0}%", 100.0 * o.per_second / b.hashes_per_second)).collect();
-        let _ = writeln!(out, "| {} | {:.0} | {} |", o.label, o.per_second, shares.join(" | "));
+        let _ = writeln!(out, "| {} | {:.0} | {} |", o.label, o.per_second, shares_of(o.per_second, bounds));
     }
     out
 }
