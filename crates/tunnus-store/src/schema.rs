@@ -87,12 +87,15 @@ diesel::table! {
 
 diesel::joinable!(terms_acceptances -> users (user_id));
 diesel::joinable!(action_tokens -> users (user_id));
+diesel::joinable!(refresh_families -> users (user_id));
+diesel::joinable!(refresh_tokens -> refresh_families (family_id));
 diesel::allow_tables_to_appear_in_same_query!(
     users,
     terms_documents,
     terms_acceptances,
     action_tokens,
     clients,
+    refresh_families,
     refresh_tokens,
     consents
 );
@@ -134,8 +137,7 @@ diesel::table! {
 }
 
 diesel::table! {
-    refresh_tokens (token_hash) {
-        token_hash -> Text,
+    refresh_families (family_id) {
         family_id -> Text,
         client_id -> Text,
         user_id -> Text,
@@ -146,9 +148,17 @@ diesel::table! {
         amr -> Text,
         created_at -> Timestamp,
         expires_at -> Timestamp,
-        family_expires_at -> Timestamp,
-        rotated_at -> Nullable<Timestamp>,
         revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    refresh_tokens (token_hash) {
+        token_hash -> Text,
+        family_id -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        rotated_at -> Nullable<Timestamp>,
     }
 }
 

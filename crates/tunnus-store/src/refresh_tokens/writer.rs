@@ -237,10 +237,12 @@ impl RunQueryDsl<PgConnection> for Columns<'_> {}
 
 impl QueryFragment<Pg> for Columns<'_> {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
-        // A rotation marks its old token rotated (if still current) in
-        // `rotated`; the insert then stores the tokens of new families and
-        // of the rotations that did. Two rotations of one token in one
-        // batch update its row once, so one of them wins.
+        // New families go in in `families`. A rotation marks its old token
+        // rotated (if still current: not rotated, family there and not
+        // revoked) in `rotated`; the insert then stores the first tokens of
+        // the new families and the tokens of the rotations that won. Two
+        // rotations of one token in one batch update its row once, so one
+        // of them wins.
         out.push_sql("WITH batch AS (SELECT * FROM UNNEST(");
         out.push_bind_param::<Array<Text>, _>(&self.new)?;
         out.push_sql(", ");
@@ -264,13 +266,16 @@ impl QueryFragment<Pg> for Columns<'_> {
         out.push_sql(
             ") AS b(new_hash, old_hash, family_id, client_id, user_id, scopes, sid, offline, auth_time, amr, \
              created_at, expires_at, family_expires_at)), \
-             rotated AS (UPDATE refresh_tokens t SET rotated_at = b.created_at FROM batch b \
-             WHERE t.token_hash = b.old_hash AND t.rotated_at IS NULL AND t.revoked_at IS NULL \
+             families AS (INSERT INTO refresh_families (family_id, client_id, user_id, scopes, sid, offline, \
+             auth_time, amr, created_at, expires_at) \
+             SELECT family_id, client_id, user_id, scopes, sid, offline, auth_time, amr, created_at, \
+             family_expires_at FROM batch WHERE old_hash IS NULL), \
+             rotated AS (UPDATE refresh_tokens t SET rotated_at = b.created_at \
+             FROM batch b JOIN refresh_families f ON f.family_id = b.family_id AND f.revoked_at IS NULL \
+             WHERE t.token_hash = b.old_hash AND t.family_id = b.family_id AND t.rotated_at IS NULL \
              RETURNING b.new_hash) \
-             INSERT INTO refresh_tokens (token_hash, family_id, client_id, user_id, scopes, sid, offline, \
-             auth_time, amr, created_at, expires_at, family_expires_at) \
-             SELECT new_hash, family_id, client_id, user_id, scopes, sid, offline, auth_time, amr, \
-             created_at, expires_at, family_expires_at FROM batch \
+             INSERT INTO refresh_tokens (token_hash, family_id, created_at, expires_at) \
+             SELECT new_hash, family_id, created_at, expires_at FROM batch \
              WHERE old_hash IS NULL OR new_hash IN (SELECT new_hash FROM rotated) \
              RETURNING token_hash",
         );
@@ -393,6 +398,6 @@ mod tests {
         let plan: Vec<String> = plan.into_iter().map(|l| l.line).collect();
         let plan = plan.join("\n");
         assert!(plan.contains("Index Scan using refresh_tokens_pkey"), "{plan}");
-        assert!(!plan.contains("Seq Scan on refresh_tokens"), "{plan}");
+        assert!(!plan.contains("Seq Scan on refresh_"), "{plan}");
     }
 }

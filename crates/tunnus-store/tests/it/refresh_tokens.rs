@@ -130,3 +130,160 @@ async fn a_refused_write_fails_alone(db: Db) {
     }
 }
 both_backends!(a_refused_write_fails_alone, super::a_refused_write_fails_alone);
+
+/// A family goes with its person, and its tokens with it: they are no
+/// longer found at once. The cleanup deletes expired families and tokens;
+/// a rotated token is kept (a reuse of it must still be caught) until it
+/// expires.
+async fn gone_families_end_their_tokens_and_the_cleanup_deletes_expired_ones(db: Db) {
+    use diesel::prelude::*;
+    let (first, kept) = first_token(&db).await;
+    let writer = RefreshTokenWriter::start(&db).unwrap();
+    let second = rotate(&writer, &first, &kept).await.unwrap();
+    let leaver = testing::person_and_client(&db, "leaver@example.com", "warehouse");
+    let leavers = SecretToken::generate(&mut rand::rng());
+    let write = TokenWrite::first(leavers.hash(), testing::refresh_record(leaver.id.as_str(), "warehouse", "family-2"));
+    assert!(writer.store(write).await.unwrap());
+    let now = SystemClock.now();
+    let expired = SecretToken::generate(&mut rand::rng());
+    let old = RefreshRecord {
+        expires_at: now - time::Duration::minutes(1),
+        family_expires_at: now - time::Duration::minutes(1),
+        ..record(&kept.user_id, "family-3")
+    };
+    assert!(writer.store(TokenWrite::first(expired.hash(), old)).await.unwrap());
+
+    let gone = leaver.id.to_string();
+    db.write(move |c| {
+        use tunnus_store::schema::users::dsl;
+        Ok(diesel::delete(dsl::users.find(gone)).execute(c)?)
+    })
+    .await
+    .unwrap();
+    let find = |t: &SecretToken| {
+        let h = t.hash();
+        let db = db.clone();
+        async move { db.read(move |c| refresh_tokens::find(c, &h)).await.unwrap() }
+    };
+    assert!(find(&leavers).await.is_none(), "a deleted person's token is no token");
+    assert!(find(&second).await.is_some());
+
+    let deleted = db.write(move |c| refresh_tokens::delete_expired(c, now)).await.unwrap();
+    assert_eq!(deleted, 1, "the expired token is deleted");
+    assert!(find(&expired).await.is_none());
+    assert!(find(&leavers).await.is_none());
+    assert!(find(&first).await.unwrap().rotated_at.is_some(), "a rotated token is kept until it expires");
+    assert!(find(&second).await.unwrap().rotated_at.is_none());
+    let families = db
+        .read(|c| {
+            use tunnus_store::schema::refresh_families::dsl;
+            Ok(dsl::refresh_families.select(dsl::family_id).order(dsl::family_id).load::<String>(c)?)
+        })
+        .await
+        .unwrap();
+    assert_eq!(families, ["family-1"], "the deleted person's and the expired family are gone");
+}
+both_backends!(
+    gone_families_end_their_tokens_and_the_cleanup_deletes_expired_ones,
+    super::gone_families_end_their_tokens_and_the_cleanup_deletes_expired_ones
+);
+
+/// Refresh tokens as they were stored before families had a table of
+/// their own (migration `2026-12-06-000070_refresh_families`).
+mod joined_layout {
+    diesel::table! {
+        refresh_tokens (token_hash) {
+            token_hash -> Text,
+            family_id -> Text,
+            client_id -> Text,
+            user_id -> Text,
+            scopes -> Text,
+            sid -> Nullable<Text>,
+            offline -> Bool,
+            auth_time -> Timestamp,
+            amr -> Text,
+            created_at -> Timestamp,
+            expires_at -> Timestamp,
+            family_expires_at -> Timestamp,
+            rotated_at -> Nullable<Timestamp>,
+            revoked_at -> Nullable<Timestamp>,
+        }
+    }
+}
+
+/// The migration that gave families their own table keeps every grant:
+/// back to the joined layout, tokens stored there, and forward again.
+async fn the_family_split_keeps_every_grant(db: Db) {
+    use diesel::connection::SimpleConnection;
+    use diesel::prelude::*;
+    use joined_layout::refresh_tokens::dsl as t;
+
+    let person = testing::person_and_client(&db, "split@example.com", "campus").id.to_string();
+    let (down, up) = match db.backend() {
+        tunnus_store::Backend::Sqlite => (
+            include_str!("../../../../migrations/sqlite/2026-12-06-000070_refresh_families/down.sql"),
+            include_str!("../../../../migrations/sqlite/2026-12-06-000070_refresh_families/up.sql"),
+        ),
+        tunnus_store::Backend::Postgres => (
+            include_str!("../../../../migrations/postgres/2026-12-06-000070_refresh_families/down.sql"),
+            include_str!("../../../../migrations/postgres/2026-12-06-000070_refresh_families/up.sql"),
+        ),
+    };
+    let now = time::PrimitiveDateTime::new(time::macros::date!(2026 - 12 - 06), time::macros::time!(12:00));
+    let later = now + time::Duration::seconds(1);
+    let (day, month) = (now + time::Duration::days(1), now + time::Duration::days(30));
+    let tokens: Vec<_> = (0..3).map(|_| SecretToken::generate(&mut rand::rng())).collect();
+    let hashes: Vec<String> = tokens.iter().map(|t| t.hash().as_str().to_owned()).collect();
+    db.write(move |c| {
+        c.batch_execute(down)?;
+        // Family "bound": its first token rotated, the second current.
+        // Family "offline": one token, revoked.
+        for (i, (family, sid, offline, created, rotated, revoked)) in [
+            ("bound", Some("sid-1"), false, now, Some(later), None),
+            ("bound", Some("sid-1"), false, later, None, None),
+            ("offline", None, true, now, None, Some(later)),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            diesel::insert_into(t::refresh_tokens)
+                .values((
+                    t::token_hash.eq(&hashes[i]),
+                    t::family_id.eq(family),
+                    t::client_id.eq("campus"),
+                    t::user_id.eq(&person),
+                    t::scopes.eq("openid profile"),
+                    t::sid.eq(sid),
+                    t::offline.eq(offline),
+                    t::auth_time.eq(now),
+                    t::amr.eq("[\"pwd\"]"),
+                    t::created_at.eq(created),
+                    t::expires_at.eq(day),
+                    t::family_expires_at.eq(month),
+                    t::rotated_at.eq(rotated),
+                    t::revoked_at.eq(revoked),
+                ))
+                .execute(c)?;
+        }
+        c.batch_execute(up)?;
+        Ok(())
+    })
+    .await
+    .unwrap();
+
+    let find = |t: &SecretToken| {
+        let h = t.hash();
+        let db = db.clone();
+        async move { db.read(move |c| refresh_tokens::find(c, &h)).await.unwrap().expect("the token is kept") }
+    };
+    let (rotated, current, revoked) = (find(&tokens[0]).await, find(&tokens[1]).await, find(&tokens[2]).await);
+    assert!(rotated.rotated_at.is_some() && rotated.revoked_at.is_none());
+    assert!(current.rotated_at.is_none() && current.revoked_at.is_none());
+    assert_eq!((current.family_id.as_str(), current.sid.as_deref(), current.offline), ("bound", Some("sid-1"), false));
+    assert_eq!((current.scopes.as_str(), current.amr.as_str()), ("openid profile", "[\"pwd\"]"));
+    assert_eq!(current.created_at, tunnus_store::time_conv::from_db(later));
+    assert_eq!(current.family_expires_at, tunnus_store::time_conv::from_db(month));
+    assert!(revoked.offline && revoked.sid.is_none());
+    assert!(revoked.revoked_at.is_some(), "a family with a revoked token stays revoked");
+}
+both_backends!(the_family_split_keeps_every_grant, super::the_family_split_keeps_every_grant);
