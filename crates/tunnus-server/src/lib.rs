@@ -178,7 +178,7 @@ async fn finish(
 
 /// Housekeeping every minute: picks up signing keys rotated by `tunnus
 /// keys rotate` or another replica, deletes audit events past retention and
-/// refresh tokens whose family expired. Idempotent, so every replica may run it.
+/// expired refresh-token families and tokens. Idempotent, so every replica may run it.
 async fn reload_keys_periodically(state: AppState, shutdown: impl std::future::Future<Output = ()>) {
     tokio::pin!(shutdown);
     loop {
