@@ -85,7 +85,9 @@ fn record(token: TokenRow, family: FamilyRow) -> RefreshRecord {
     }
 }
 
-/// Stores a new family, from `r`, and its first token.
+/// Stores a new family, from `r`, and its first token: two statements, so
+/// in a transaction ([`crate::Db::write`]). The token writer's first writes
+/// are one statement on PostgreSQL ([`TokenWrite::store_alone`]).
 pub fn insert(conn: &mut DbConnection, hash: &TokenHash, r: &RefreshRecord) -> StoreResult<()> {
     on_backend!(conn, |c| diesel::insert_into(refresh_families::table)
         .values((
