@@ -20,6 +20,21 @@ use crate::schema::{refresh_families, refresh_tokens, users};
 use crate::time_conv::{from_db, to_db};
 use crate::users::UserRow;
 
+/// For a statement written by hand with a fixed text: gives `$query` a
+/// static query id, so that diesel prepares it once per connection and
+/// finds it again by type (its own updates and raw SQL it parses at every
+/// use), and lets it run on `$conn`.
+macro_rules! kept_prepared {
+    ($query:ident on $conn:ty) => {
+        impl diesel::query_builder::QueryId for $query<'_> {
+            type QueryId = $query<'static>;
+            const HAS_STATIC_QUERY_ID: bool = true;
+        }
+
+        impl diesel::RunQueryDsl<$conn> for $query<'_> {}
+    };
+}
+
 mod writer;
 pub use writer::RefreshTokenWriter;
 
@@ -167,11 +182,6 @@ struct SqliteRotationMark<'a> {
     at: time::PrimitiveDateTime,
 }
 
-impl diesel::query_builder::QueryId for SqliteRotationMark<'_> {
-    type QueryId = SqliteRotationMark<'static>;
-    const HAS_STATIC_QUERY_ID: bool = true;
-}
-
 impl diesel::query_builder::QueryFragment<diesel::sqlite::Sqlite> for SqliteRotationMark<'_> {
     fn walk_ast<'b>(
         &'b self,
@@ -191,7 +201,7 @@ impl diesel::query_builder::QueryFragment<diesel::sqlite::Sqlite> for SqliteRota
     }
 }
 
-impl RunQueryDsl<diesel::SqliteConnection> for SqliteRotationMark<'_> {}
+kept_prepared!(SqliteRotationMark on diesel::SqliteConnection);
 
 /// A refresh token to store: the first of a new family, or the next of a
 /// family, which replaces (rotates) the family's current token.
@@ -275,11 +285,6 @@ struct PgFirst<'a> {
     family_expires_at: time::PrimitiveDateTime,
 }
 
-impl diesel::query_builder::QueryId for PgFirst<'_> {
-    type QueryId = PgFirst<'static>;
-    const HAS_STATIC_QUERY_ID: bool = true;
-}
-
 impl diesel::query_builder::QueryFragment<diesel::pg::Pg> for PgFirst<'_> {
     fn walk_ast<'b>(&'b self, mut out: diesel::query_builder::AstPass<'_, 'b, diesel::pg::Pg>) -> QueryResult<()> {
         use diesel::sql_types::{Bool, Nullable, Text, Timestamp};
@@ -318,7 +323,7 @@ impl diesel::query_builder::QueryFragment<diesel::pg::Pg> for PgFirst<'_> {
     }
 }
 
-impl RunQueryDsl<diesel::PgConnection> for PgFirst<'_> {}
+kept_prepared!(PgFirst on diesel::PgConnection);
 
 /// A lone rotation as one PostgreSQL statement (batches have their own,
 /// [`writer`]). A query of its own (not `sql_query` or diesel's update) so
@@ -331,11 +336,6 @@ struct PgRotation<'a> {
     family_id: &'a str,
     created_at: time::PrimitiveDateTime,
     expires_at: time::PrimitiveDateTime,
-}
-
-impl diesel::query_builder::QueryId for PgRotation<'_> {
-    type QueryId = PgRotation<'static>;
-    const HAS_STATIC_QUERY_ID: bool = true;
 }
 
 impl diesel::query_builder::QueryFragment<diesel::pg::Pg> for PgRotation<'_> {
@@ -363,7 +363,7 @@ impl diesel::query_builder::QueryFragment<diesel::pg::Pg> for PgRotation<'_> {
     }
 }
 
-impl RunQueryDsl<diesel::PgConnection> for PgRotation<'_> {}
+kept_prepared!(PgRotation on diesel::PgConnection);
 
 /// Revokes a family: none of its tokens is current any more.
 pub fn revoke_family(conn: &mut DbConnection, family_id: &str, now: OffsetDateTime) -> StoreResult<usize> {

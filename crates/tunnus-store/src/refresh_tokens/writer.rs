@@ -45,7 +45,7 @@ use std::sync::{Arc, mpsc};
 
 use diesel::PgConnection;
 use diesel::pg::Pg;
-use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
+use diesel::query_builder::{AstPass, Query, QueryFragment};
 use diesel::sql_types::{Array, Bool, Nullable, Text, Timestamp};
 use diesel::{QueryResult, RunQueryDsl};
 use time::PrimitiveDateTime;
@@ -224,16 +224,11 @@ impl<'a> Columns<'a> {
     }
 }
 
-impl QueryId for Columns<'_> {
-    type QueryId = Columns<'static>;
-    const HAS_STATIC_QUERY_ID: bool = true;
-}
-
 impl Query for Columns<'_> {
     type SqlType = Text;
 }
 
-impl RunQueryDsl<PgConnection> for Columns<'_> {}
+kept_prepared!(Columns on PgConnection);
 
 impl QueryFragment<Pg> for Columns<'_> {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
