@@ -311,13 +311,7 @@ impl diesel::query_builder::QueryFragment<diesel::pg::Pg> for PgFirst<'_> {
         out.push_sql(", ");
         out.push_bind_param::<Timestamp, _>(&self.family_expires_at)?;
         out.push_sql(")) INSERT INTO refresh_tokens (token_hash, family_id, created_at, expires_at) VALUES (");
-        out.push_bind_param::<Text, _>(self.new)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Text, _>(&r.family_id)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Timestamp, _>(&self.created_at)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Timestamp, _>(&self.expires_at)?;
+        push_token_row(out.reborrow(), self.new, &r.family_id, &self.created_at, &self.expires_at)?;
         out.push_sql(")");
         Ok(())
     }
@@ -351,19 +345,32 @@ impl diesel::query_builder::QueryFragment<diesel::pg::Pg> for PgRotation<'_> {
         out.push_bind_param::<Text, _>(self.family_id)?;
         out.push_sql(" AND revoked_at IS NULL) RETURNING 1) ");
         out.push_sql("INSERT INTO refresh_tokens (token_hash, family_id, created_at, expires_at) SELECT ");
-        out.push_bind_param::<Text, _>(self.new)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Text, _>(self.family_id)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Timestamp, _>(&self.created_at)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Timestamp, _>(&self.expires_at)?;
+        push_token_row(out.reborrow(), self.new, self.family_id, &self.created_at, &self.expires_at)?;
         out.push_sql(" WHERE EXISTS (SELECT 1 FROM rotated)");
         Ok(())
     }
 }
 
 kept_prepared!(PgRotation on diesel::PgConnection);
+
+/// A new token's row for the single-statement PostgreSQL writes: the binds
+/// of `(token_hash, family_id, created_at, expires_at)`, comma-separated.
+fn push_token_row<'b>(
+    mut out: diesel::query_builder::AstPass<'_, 'b, diesel::pg::Pg>,
+    new: &'b str,
+    family_id: &'b str,
+    created_at: &'b time::PrimitiveDateTime,
+    expires_at: &'b time::PrimitiveDateTime,
+) -> QueryResult<()> {
+    use diesel::sql_types::{Text, Timestamp};
+    out.push_bind_param::<Text, _>(new)?;
+    out.push_sql(", ");
+    out.push_bind_param::<Text, _>(family_id)?;
+    out.push_sql(", ");
+    out.push_bind_param::<Timestamp, _>(created_at)?;
+    out.push_sql(", ");
+    out.push_bind_param::<Timestamp, _>(expires_at)
+}
 
 /// Revokes a family: none of its tokens is current any more.
 pub fn revoke_family(conn: &mut DbConnection, family_id: &str, now: OffsetDateTime) -> StoreResult<usize> {
