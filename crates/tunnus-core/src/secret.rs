@@ -131,13 +131,9 @@ impl fmt::Debug for TokenHash {
     }
 }
 
+/// Lowercase hex, as hashes are stored.
 pub fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write as _;
-    let mut s = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        let _ = write!(s, "{b:02x}");
-    }
-    s
+    hex::encode(bytes)
 }
 
 /// Constant-time equality for secrets compared in memory.
@@ -148,6 +144,14 @@ pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hashes_are_lowercase_hex_as_stored() {
+        // Stored hashes and client-secret hashes were written in this form;
+        // a change of case or padding would orphan every one of them.
+        assert_eq!(hex(&[0x00, 0x0f, 0xa0, 0xff]), "000fa0ff");
+        assert_eq!(TokenHash::of("abc").as_str(), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    }
 
     #[test]
     fn tokens_are_long_random_and_hash_stably() {
