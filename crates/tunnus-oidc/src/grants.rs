@@ -12,9 +12,9 @@ use time::OffsetDateTime;
 use tunnus_core::access::AccessRights;
 use tunnus_core::client::{Client, ClientKind, GrantType};
 use tunnus_core::scope::{OFFLINE_ACCESS, OPENID, ScopeError, Scopes};
-use tunnus_core::{SecretToken, User, UserId};
+use tunnus_core::{SecretToken, TokenHash, User, UserId};
 use tunnus_store::ephemeral::TakenOnce;
-use tunnus_store::refresh_tokens::{self, RefreshRecord, TokenWrite};
+use tunnus_store::refresh_tokens::{self, RefreshRecord, Rotation, TokenWrite};
 
 use crate::authorize::{CodeGrant, code_key, pkce_syntax_ok, used_code_key};
 use crate::claims::TokenSubject;
@@ -156,30 +156,65 @@ impl Provider {
         self.mint(client, &grant.subject, &scopes, &auth, nonce, &family, refresh.then_some(None)).await
     }
 
+    /// A refresh rotates its token first: one statement marks the token
+    /// rotated if it is current and this client's, stores the next one and
+    /// reads the grant back, so a refresh makes no read of its own before
+    /// it (with PostgreSQL, that read cost more than the batched writes:
+    /// docs/performance.md, "2026-12-06 (final run)"). A token that does not
+    /// rotate is read to say why, and a reuse revokes its family. The
+    /// checks that need more than the family — the session, the account,
+    /// the client's policies, a key to sign with — come after; a refresh
+    /// they refuse undoes its rotation, so a refused refresh uses nothing
+    /// up. A wider scope is checked before, as it needs no write to tell.
     async fn refresh(&self, client: &Client, params: &Params) -> OAuthResult<TokenResponse> {
         let presented = params.require("refresh_token")?;
         let token =
             SecretToken::from_presented(presented).ok_or_else(|| OAuthError::invalid_grant("unknown refresh token"))?;
         let hash = token.hash();
-        let (record, person) = self
-            .refresh_token_and_person(&hash)
-            .await?
-            .ok_or_else(|| OAuthError::invalid_grant("unknown refresh token"))?;
-        let now = self.clock.now();
-        if record.client_id != client.id.as_str() {
-            return Err(OAuthError::invalid_grant("the refresh token was issued to another client"));
+        let asked = params
+            .get("scope")
+            .map(|s| Scopes::parse(s).map_err(|_| OAuthError::new(ErrorCode::InvalidScope, "scope is malformed")))
+            .transpose()?;
+        if let Some(asked) = &asked
+            && let Some(record) = self.refresh_record(&hash).await?
+            && record.client_id == client.id.as_str()
+            && widens(asked, &record.scopes)
+        {
+            return Err(OAuthError::new(ErrorCode::InvalidScope, "a refresh cannot widen the scope"));
         }
-        if record.revoked_at.is_some() {
-            return Err(OAuthError::invalid_grant("the refresh token was revoked"));
+        let (now, s) = (self.clock.now(), &self.settings);
+        let next = SecretToken::generate_ordered(&mut rand::rng(), now);
+        let rotation = Rotation {
+            old: hash.clone(),
+            client_id: client.id.to_string(),
+            at: now,
+            session_until: now + s.session_refresh_sliding,
+            offline_until: now + s.offline_refresh_sliding,
+        };
+        let Some(record) = self.refresh_tokens.store(TokenWrite::rotation(rotation, next.hash())).await? else {
+            return Err(self.refresh_refused(client, &hash, now).await?);
+        };
+        let (next_hash, answer) = (next.hash(), self.refreshed(client, asked, record, next).await);
+        if answer.is_err() {
+            let undone = self.db.write(move |c| refresh_tokens::undo_rotation(c, &hash, &next_hash)).await;
+            if !matches!(undone, Ok(true)) {
+                tracing::warn!(client_id = %client.id, ?undone, "a refused refresh could not undo its rotation");
+            }
         }
-        if record.rotated_at.is_some() {
-            tracing::warn!(client_id = %client.id, family = %record.family_id, "refresh token reused; revoking the family");
-            self.revoke_family(&record.family_id).await?;
-            return Err(OAuthError::invalid_grant("the refresh token was already used; the grant is revoked"));
-        }
-        if now >= record.expires_at || now >= record.family_expires_at {
-            return Err(OAuthError::invalid_grant("the refresh token has expired"));
-        }
+        answer
+    }
+
+    /// The answer to a refresh whose token rotated to `next`, with the
+    /// grant as `record` (the next token's): refused if its session ended,
+    /// the account is not active or the client's policies turn the person
+    /// away now.
+    async fn refreshed(
+        &self,
+        client: &Client,
+        asked: Option<Scopes>,
+        record: RefreshRecord,
+        next: SecretToken,
+    ) -> OAuthResult<TokenResponse> {
         if !record.offline {
             let alive = match &record.sid {
                 Some(sid) => self.session_alive(sid).await?,
@@ -189,18 +224,14 @@ impl Provider {
                 return Err(OAuthError::invalid_grant("the sign-in session has ended"));
             }
         }
-        let granted = Scopes::parse(&record.scopes).unwrap_or_default();
-        let scopes = match params.get("scope") {
-            None => granted.clone(),
-            Some(s) => {
-                let asked =
-                    Scopes::parse(s).map_err(|_| OAuthError::new(ErrorCode::InvalidScope, "scope is malformed"))?;
-                if !asked.is_subset(&granted) {
-                    return Err(OAuthError::new(ErrorCode::InvalidScope, "a refresh cannot widen the scope"));
-                }
-                asked
-            }
+        let scopes = match asked {
+            None => Scopes::parse(&record.scopes).unwrap_or_default(),
+            Some(asked) if !widens(&asked, &record.scopes) => asked,
+            // The family's scopes never change; only a token read from
+            // another client's family skipped the check above.
+            Some(_) => return Err(OAuthError::new(ErrorCode::InvalidScope, "a refresh cannot widen the scope")),
         };
+        let person = self.person(&UserId::from_stored(record.user_id.clone()), false).await?;
         let person = person.as_ref().as_ref().ok_or_else(|| OAuthError::invalid_grant("the account is not active"))?;
         let (user, rights) = (&person.user, self.rights_now(&person.facts));
         let auth = AuthContext {
@@ -208,9 +239,35 @@ impl Provider {
             amr: serde_json::from_str(&record.amr).unwrap_or_default(),
             sid: record.sid.clone(),
         };
-        let family = record.family_id.clone();
         let subject = self.subject(client, user, &rights, &scopes)?;
-        self.mint(client, &subject, &scopes, &auth, None, &family, Some(Some((hash, record)))).await
+        self.mint(client, &subject, &scopes, &auth, None, &record.family_id, Some(Some(next))).await
+    }
+
+    /// Why the refresh token `hash` did not rotate, as `client` is told. A
+    /// token of this client that was already rotated is a reuse: its family
+    /// is revoked.
+    async fn refresh_refused(&self, client: &Client, hash: &TokenHash, now: OffsetDateTime) -> OAuthResult<OAuthError> {
+        let Some(record) = self.refresh_record(hash).await? else {
+            return Ok(OAuthError::invalid_grant("unknown refresh token"));
+        };
+        if record.client_id != client.id.as_str() {
+            return Ok(OAuthError::invalid_grant("the refresh token was issued to another client"));
+        }
+        if record.revoked_at.is_some() {
+            return Ok(OAuthError::invalid_grant("the refresh token was revoked"));
+        }
+        if record.rotated_at.is_some() {
+            tracing::warn!(client_id = %client.id, family = %record.family_id, "refresh token reused; revoking the family");
+            self.revoke_family(&record.family_id).await?;
+            return Ok(OAuthError::invalid_grant("the refresh token was already used; the grant is revoked"));
+        }
+        if now >= record.expires_at || now >= record.family_expires_at {
+            return Ok(OAuthError::invalid_grant("the refresh token has expired"));
+        }
+        // Current when read, yet it did not rotate a moment before: only a
+        // clock running backwards between the two would do that.
+        tracing::warn!(client_id = %client.id, family = %record.family_id, "a current refresh token did not rotate");
+        Ok(OAuthError::invalid_grant("the refresh token could not be used; try again"))
     }
 
     async fn client_credentials(&self, client: &Client, params: &Params) -> OAuthResult<TokenResponse> {
@@ -274,8 +331,8 @@ impl Provider {
     }
 
     /// Mints the tokens of a code exchange or refresh. `refresh`: `None` for
-    /// no refresh token, `Some(None)` for a new family, `Some(Some(old))` to
-    /// rotate `old` within its family.
+    /// no refresh token, `Some(None)` for a new family (stored here),
+    /// `Some(Some(next))` for the token a rotation already stored.
     #[allow(clippy::too_many_arguments)]
     pub(crate) async fn mint(
         &self,
@@ -285,7 +342,7 @@ impl Provider {
         auth: &AuthContext,
         nonce: Option<&str>,
         family: &str,
-        refresh: Option<Option<(tunnus_core::TokenHash, RefreshRecord)>>,
+        refresh: Option<Option<SecretToken>>,
     ) -> OAuthResult<TokenResponse> {
         let now = self.clock.now();
         let s = &self.settings;
@@ -333,7 +390,7 @@ impl Provider {
             None
         };
         // Asked for before anything is written: with the key at hand,
-        // signing cannot fail for want of it after a refresh token rotated.
+        // signing cannot fail for want of it after a new family is stored.
         let key = self.keys.active(client.id_token_alg)?;
         let sign = move || -> OAuthResult<(String, Option<String>)> {
             let access_token = key.sign("at+jwt", &at)?;
@@ -349,44 +406,38 @@ impl Provider {
 
         let ((access_token, id_token), refresh_token) = match refresh {
             None => (sign()?, None),
-            Some(previous) => {
-                let offline = previous.as_ref().map_or(scopes.contains(OFFLINE_ACCESS), |(_, r)| r.offline);
+            Some(Some(rotated)) => (sign()?, Some(rotated.expose().to_owned())),
+            Some(None) => {
+                let offline = scopes.contains(OFFLINE_ACCESS);
                 let (sliding, absolute) = if offline {
                     (s.offline_refresh_sliding, s.offline_refresh_absolute)
                 } else {
                     (s.session_refresh_sliding, s.session_refresh_absolute)
                 };
                 let secret = SecretToken::generate_ordered(&mut rand::rng(), now);
-                let family_expires_at = previous.as_ref().map_or(now + absolute, |(_, r)| r.family_expires_at);
                 let record = RefreshRecord {
                     family_id: family.to_owned(),
                     client_id: client.id.to_string(),
                     user_id: subject.user_id.clone(),
-                    scopes: previous.as_ref().map_or_else(|| scopes.to_param(), |(_, r)| r.scopes.clone()),
+                    scopes: scopes.to_param(),
                     sid: auth.sid.clone(),
                     offline,
                     auth_time: auth.auth_time,
                     amr: serde_json::to_string(&auth.amr).unwrap_or_else(|_| "[]".into()),
                     created_at: now,
-                    expires_at: (now + sliding).min(family_expires_at),
-                    family_expires_at,
+                    expires_at: now + sliding,
+                    family_expires_at: now + absolute,
                     rotated_at: None,
                     revoked_at: None,
                 };
-                let new_hash = secret.hash();
-                let write = self.refresh_tokens.store(match previous {
-                    Some((old, _)) => TokenWrite::rotation(old, new_hash, record),
-                    None => TokenWrite::first(new_hash, record),
-                });
+                let write = self.refresh_tokens.store(TokenWrite::first(secret.hash(), record));
                 // The write is queued first (`biased`), then the tokens are
                 // signed on this thread while the database writes: the
                 // signing no longer waits for the commit, nor the commit for
                 // the signing. Nothing signed leaves unless the write succeeded.
-                let (rotated, signed) = tokio::join!(biased; write, async { sign() });
-                if !rotated? {
-                    // Another request rotated this token first: a reuse.
-                    self.revoke_family(family).await?;
-                    return Err(OAuthError::invalid_grant("the refresh token was already used; the grant is revoked"));
+                let (stored, signed) = tokio::join!(biased; write, async { sign() });
+                if stored?.is_none() {
+                    return Err(OAuthError::server("a new refresh-token family was not stored"));
                 }
                 (signed?, Some(secret.expose().to_owned()))
             }
@@ -400,4 +451,9 @@ impl Provider {
             scope: scopes.to_param(),
         })
     }
+}
+
+/// Whether `asked` holds a scope the grant (`granted`, space-separated) does not.
+fn widens(asked: &Scopes, granted: &str) -> bool {
+    !asked.is_subset(&Scopes::parse(granted).unwrap_or_default())
 }

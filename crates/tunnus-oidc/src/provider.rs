@@ -244,33 +244,15 @@ impl Provider {
         Ok(Some((person.user.clone(), self.rights_now(&person.facts), outstanding)))
     }
 
-    /// A refresh token and its person (with their access facts, if the
-    /// account is active). Without the directory cache, one database visit
-    /// of one statement for both; with it, the token alone when the person
-    /// is cached, or a second visit for the person when not.
-    pub(crate) async fn refresh_token_and_person(
-        &self,
-        hash: &TokenHash,
-    ) -> StoreResult<Option<(RefreshRecord, DirectoryEntry)>> {
+    /// A refresh token with its family, as stored.
+    pub(crate) async fn refresh_record(&self, hash: &TokenHash) -> StoreResult<Option<RefreshRecord>> {
         let h = hash.clone();
-        if self.directory.is_none() {
-            let found = self
-                .db
-                .lookup(move |c| {
-                    let Some((record, user)) = refresh_tokens::find_with_user(c, &h)? else { return Ok(None) };
-                    Ok(Some((record, active_person_of(c, user, None)?)))
-                })
-                .await?;
-            return Ok(found.map(|(record, person)| (record, Arc::new(person))));
-        }
-        let Some(record) = self.db.lookup(move |c| refresh_tokens::find(c, &h)).await? else { return Ok(None) };
-        let person = self.person(&UserId::from_stored(record.user_id.clone()), false).await?;
-        Ok(Some((record, person)))
+        self.db.lookup(move |c| refresh_tokens::find(c, &h)).await
     }
 
     /// The person from the directory cache, or else read (and kept), with
     /// their terms when the cache keeps them or `with_terms` asks for them.
-    async fn person(&self, id: &UserId, with_terms: bool) -> StoreResult<DirectoryEntry> {
+    pub(crate) async fn person(&self, id: &UserId, with_terms: bool) -> StoreResult<DirectoryEntry> {
         if let Some(found) = self.directory.as_ref().and_then(|cache| cache.get(id.as_str())) {
             return Ok(found);
         }

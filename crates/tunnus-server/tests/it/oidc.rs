@@ -415,9 +415,9 @@ async fn key_rotation_keeps_old_tokens_valid() {
     assert!(kids(&jwks_before).contains(&new_kid.as_str().unwrap().to_owned()), "it was published before it signed");
 }
 
-/// A refresh that cannot sign (no active key) fails before its token is
-/// rotated: the tokens are signed while the rotation is written, so the key
-/// is taken first. Once a key is active again, the same refresh token works.
+/// A refresh that cannot sign (no active key) fails and undoes its
+/// token's rotation: once a key is active again, the same refresh token
+/// works.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_refresh_that_cannot_sign_keeps_its_token() {
     let app = TestApp::start(Backend::Sqlite, |_| {}).await.unwrap();

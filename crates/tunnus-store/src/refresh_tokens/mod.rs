@@ -159,16 +159,16 @@ pub fn find_with_user(conn: &mut DbConnection, hash: &TokenHash) -> StoreResult<
     row.map(|(token, family, user)| Ok((record(token, family), User::try_from(user)?))).transpose()
 }
 
-/// Marks the token `hash` of `family` rotated (at `now`) if it is still
-/// current: not rotated, and its family there and not revoked. Of
-/// concurrent refreshes with one token, exactly one wins. SQLite only
-/// (PostgreSQL rotates in one statement, [`PgRotation`]), in the caller's
-/// transaction.
-fn mark_rotated(conn: &mut DbConnection, hash: &TokenHash, family: &str, now: OffsetDateTime) -> StoreResult<bool> {
+/// Marks the token `hash` rotated (at `at`) if it is still current and
+/// `client`'s: not rotated, not expired, and its family there, the
+/// client's, not revoked and not past its end. Of concurrent refreshes
+/// with one token, exactly one wins. SQLite only (PostgreSQL rotates in
+/// one statement, [`PgRotation`]), in the caller's transaction.
+fn mark_rotated(conn: &mut DbConnection, hash: &TokenHash, client: &str, at: OffsetDateTime) -> StoreResult<bool> {
     let DbConnection::Sqlite(c) = conn else {
         return Err(crate::StoreError::corrupt("the two-statement rotation is for SQLite"));
     };
-    let marked = SqliteRotationMark { token: hash.as_str(), family, at: to_db(now) }.execute(c)?;
+    let marked = SqliteRotationMark { token: hash.as_str(), client, at: to_db(at) }.execute(c)?;
     Ok(marked == 1)
 }
 
@@ -178,7 +178,7 @@ fn mark_rotated(conn: &mut DbConnection, hash: &TokenHash, family: &str, now: Of
 /// a fixed text and a static id, the connection keeps this one prepared.
 struct SqliteRotationMark<'a> {
     token: &'a str,
-    family: &'a str,
+    client: &'a str,
     at: time::PrimitiveDateTime,
 }
 
@@ -192,11 +192,16 @@ impl diesel::query_builder::QueryFragment<diesel::sqlite::Sqlite> for SqliteRota
         out.push_bind_param::<Timestamp, _>(&self.at)?;
         out.push_sql(" WHERE token_hash = ");
         out.push_bind_param::<Text, _>(self.token)?;
-        out.push_sql(" AND family_id = ");
-        out.push_bind_param::<Text, _>(self.family)?;
-        out.push_sql(" AND rotated_at IS NULL AND EXISTS (SELECT 1 FROM refresh_families WHERE family_id = ");
-        out.push_bind_param::<Text, _>(self.family)?;
-        out.push_sql(" AND revoked_at IS NULL)");
+        out.push_sql(" AND rotated_at IS NULL AND expires_at > ");
+        out.push_bind_param::<Timestamp, _>(&self.at)?;
+        out.push_sql(
+            " AND EXISTS (SELECT 1 FROM refresh_families f WHERE f.family_id = refresh_tokens.family_id \
+             AND f.revoked_at IS NULL AND f.client_id = ",
+        );
+        out.push_bind_param::<Text, _>(self.client)?;
+        out.push_sql(" AND f.expires_at > ");
+        out.push_bind_param::<Timestamp, _>(&self.at)?;
+        out.push_sql(")");
         Ok(())
     }
 }
@@ -208,69 +213,133 @@ kept_prepared!(SqliteRotationMark on diesel::SqliteConnection);
 #[derive(Debug, Clone)]
 pub struct TokenWrite {
     new: TokenHash,
-    record: RefreshRecord,
-    replaces: Option<TokenHash>,
+    kind: WriteKind,
+}
+
+#[derive(Debug, Clone)]
+enum WriteKind {
+    First(RefreshRecord),
+    Rotation(Rotation),
+}
+
+/// What a rotation knows before it runs: the token presented, by which
+/// client, when, and how long the next token may live. Everything else
+/// comes from the family, read back by the statement that rotates.
+#[derive(Debug, Clone)]
+pub struct Rotation {
+    pub old: TokenHash,
+    pub client_id: String,
+    pub at: OffsetDateTime,
+    /// The next token's end in a session-bound family, and in an offline
+    /// one; either way no later than the family's own end.
+    pub session_until: OffsetDateTime,
+    pub offline_until: OffsetDateTime,
+}
+
+impl Rotation {
+    /// The record of the token that replaces the rotated one, from its
+    /// family's row.
+    fn next_record(&self, family: FamilyRow) -> RefreshRecord {
+        let family_expires_at = from_db(family.expires_at);
+        let until = if family.offline { self.offline_until } else { self.session_until };
+        RefreshRecord {
+            family_id: family.family_id,
+            client_id: family.client_id,
+            user_id: family.user_id,
+            scopes: family.scopes,
+            sid: family.sid,
+            offline: family.offline,
+            auth_time: from_db(family.auth_time),
+            amr: family.amr,
+            created_at: self.at,
+            expires_at: until.min(family_expires_at),
+            family_expires_at,
+            rotated_at: None,
+            revoked_at: None,
+        }
+    }
 }
 
 impl TokenWrite {
     /// The first token of a family.
     pub fn first(new: TokenHash, record: RefreshRecord) -> Self {
-        Self { new, record, replaces: None }
+        Self { new, kind: WriteKind::First(record) }
     }
 
-    /// The next token of a family, replacing `old`, which is marked rotated
-    /// at the new token's `created_at`.
-    pub fn rotation(old: TokenHash, new: TokenHash, record: RefreshRecord) -> Self {
-        Self { new, record, replaces: Some(old) }
+    /// The next token of a family, replacing `rotation.old`, which is
+    /// marked rotated at `rotation.at`.
+    pub fn rotation(rotation: Rotation, new: TokenHash) -> Self {
+        Self { new, kind: WriteKind::Rotation(rotation) }
     }
 
-    /// Stores this write alone. Returns whether it stored the token: a
-    /// rotation stores it only if it marked the old token rotated while
-    /// that was still current, so of concurrent rotations of one token
-    /// exactly one wins; the others get `false` (a reuse) and store nothing.
+    /// Stores this write alone. Returns the stored token's record, or
+    /// `None` for a rotation that stored nothing: it rotates only a token
+    /// that is current (not rotated, not expired, its family there, not
+    /// revoked, not ended) and the presenting client's, so of concurrent
+    /// rotations of one token exactly one wins. A rotation's record is read
+    /// back from the family as it marks the old token, so a refresh needs
+    /// no read of its own before it.
     ///
     /// On PostgreSQL each write is one statement, atomic without a
     /// transaction around it: a first inserts its family in a `WITH`
-    /// clause; a rotation updates the old token in one and inserts the new
-    /// token only if that updated a row. Run it with
-    /// [`crate::Db::write_statement`]. SQLite has no writes in `WITH`; there
-    /// the caller's transaction makes the two statements atomic.
-    pub fn store_alone(&self, conn: &mut DbConnection) -> StoreResult<bool> {
-        let r = &self.record;
-        if let DbConnection::Postgresql(pg) = conn {
-            let (created_at, expires_at) = (to_db(r.created_at), to_db(r.expires_at));
-            let stored = match &self.replaces {
-                None => PgFirst {
+    /// clause; a rotation updates the old token in one, returning its
+    /// family, and inserts the new token only if that updated a row. Run
+    /// it with [`crate::Db::write_statement`]. SQLite has no writes in
+    /// `WITH`; there the caller's transaction makes the statements atomic.
+    pub fn store_alone(&self, conn: &mut DbConnection) -> StoreResult<Option<RefreshRecord>> {
+        match (&self.kind, conn) {
+            (WriteKind::First(r), DbConnection::Postgresql(pg)) => {
+                PgFirst {
                     new: self.new.as_str(),
                     record: r,
                     auth_time: to_db(r.auth_time),
-                    created_at,
-                    expires_at,
+                    created_at: to_db(r.created_at),
+                    expires_at: to_db(r.expires_at),
                     family_expires_at: to_db(r.family_expires_at),
                 }
-                .execute(pg)?,
-                Some(old) => PgRotation {
-                    old: old.as_str(),
+                .execute(pg)?;
+                Ok(Some(r.clone()))
+            }
+            (WriteKind::First(r), conn) => {
+                insert(conn, &self.new, r)?;
+                Ok(Some(r.clone()))
+            }
+            (WriteKind::Rotation(rotation), DbConnection::Postgresql(pg)) => {
+                let family: Option<FamilyRow> = PgRotation {
+                    old: rotation.old.as_str(),
                     new: self.new.as_str(),
-                    family_id: &r.family_id,
-                    created_at,
-                    expires_at,
+                    client_id: &rotation.client_id,
+                    at: to_db(rotation.at),
+                    session_until: to_db(rotation.session_until),
+                    offline_until: to_db(rotation.offline_until),
                 }
-                .execute(pg)?,
-            };
-            return Ok(stored == 1);
-        }
-        match &self.replaces {
-            None => insert(conn, &self.new, r)?,
-            Some(old) => {
-                if !mark_rotated(conn, old, &r.family_id, r.created_at)? {
-                    return Ok(false);
+                .get_result(pg)
+                .optional()?;
+                Ok(family.map(|f| rotation.next_record(f)))
+            }
+            (WriteKind::Rotation(rotation), conn) => {
+                if !mark_rotated(conn, &rotation.old, &rotation.client_id, rotation.at)? {
+                    return Ok(None);
                 }
-                insert_token(conn, &self.new, r)?;
+                let Some(family) = family_of(conn, &rotation.old)? else {
+                    return Err(crate::StoreError::corrupt("a token marked rotated has no family"));
+                };
+                let next = rotation.next_record(family);
+                insert_token(conn, &self.new, &next)?;
+                Ok(Some(next))
             }
         }
-        Ok(true)
     }
+}
+
+/// The family of the token `hash`.
+fn family_of(conn: &mut DbConnection, hash: &TokenHash) -> StoreResult<Option<FamilyRow>> {
+    Ok(on_backend!(conn, |c| refresh_tokens::table
+        .inner_join(refresh_families::table)
+        .filter(refresh_tokens::token_hash.eq(hash.as_str()))
+        .select(FamilyRow::as_select())
+        .get_result(c)
+        .optional())?)
 }
 
 /// A new family and its first token as one PostgreSQL statement, so that a
@@ -320,33 +389,73 @@ impl diesel::query_builder::QueryFragment<diesel::pg::Pg> for PgFirst<'_> {
 kept_prepared!(PgFirst on diesel::PgConnection);
 
 /// A lone rotation as one PostgreSQL statement (batches have their own,
-/// [`writer`]). A query of its own (not `sql_query` or diesel's update) so
-/// that diesel keeps it prepared on each connection: raw SQL and diesel's
+/// [`writer`]): marks the old token rotated if it is current and the
+/// client's, stores the new token in the same family, and returns the
+/// family. A query of its own (not `sql_query` or diesel's update) so that
+/// diesel keeps it prepared on each connection: raw SQL and diesel's
 /// updates are parsed and planned afresh at every use, and this one runs
 /// at every refresh.
 struct PgRotation<'a> {
     old: &'a str,
     new: &'a str,
-    family_id: &'a str,
-    created_at: time::PrimitiveDateTime,
-    expires_at: time::PrimitiveDateTime,
+    client_id: &'a str,
+    at: time::PrimitiveDateTime,
+    session_until: time::PrimitiveDateTime,
+    offline_until: time::PrimitiveDateTime,
 }
+
+impl diesel::query_builder::Query for PgRotation<'_> {
+    type SqlType = FamilySqlType;
+}
+
+/// The columns of [`FamilyRow`], as a hand-written statement returns them.
+type FamilySqlType = (
+    diesel::sql_types::Text,
+    diesel::sql_types::Text,
+    diesel::sql_types::Text,
+    diesel::sql_types::Text,
+    diesel::sql_types::Nullable<diesel::sql_types::Text>,
+    diesel::sql_types::Bool,
+    diesel::sql_types::Timestamp,
+    diesel::sql_types::Text,
+    diesel::sql_types::Timestamp,
+    diesel::sql_types::Nullable<diesel::sql_types::Timestamp>,
+);
+
+/// The family columns a rotation returns, in [`FamilyRow`]'s order, from
+/// a family aliased `f`.
+const FAMILY_COLUMNS: &str =
+    "f.family_id, f.client_id, f.user_id, f.scopes, f.sid, f.offline, f.auth_time, f.amr, f.expires_at, f.revoked_at";
 
 impl diesel::query_builder::QueryFragment<diesel::pg::Pg> for PgRotation<'_> {
     fn walk_ast<'b>(&'b self, mut out: diesel::query_builder::AstPass<'_, 'b, diesel::pg::Pg>) -> QueryResult<()> {
         use diesel::sql_types::{Text, Timestamp};
-        out.push_sql("WITH rotated AS (UPDATE refresh_tokens SET rotated_at = ");
-        out.push_bind_param::<Timestamp, _>(&self.created_at)?;
-        out.push_sql(" WHERE token_hash = ");
+        out.push_sql("WITH rotated AS (UPDATE refresh_tokens t SET rotated_at = ");
+        out.push_bind_param::<Timestamp, _>(&self.at)?;
+        out.push_sql(" FROM refresh_families f WHERE t.token_hash = ");
         out.push_bind_param::<Text, _>(self.old)?;
-        out.push_sql(" AND family_id = ");
-        out.push_bind_param::<Text, _>(self.family_id)?;
-        out.push_sql(" AND rotated_at IS NULL AND EXISTS (SELECT 1 FROM refresh_families WHERE family_id = ");
-        out.push_bind_param::<Text, _>(self.family_id)?;
-        out.push_sql(" AND revoked_at IS NULL) RETURNING 1) ");
-        out.push_sql("INSERT INTO refresh_tokens (token_hash, family_id, created_at, expires_at) SELECT ");
-        push_token_row(out.reborrow(), self.new, self.family_id, &self.created_at, &self.expires_at)?;
-        out.push_sql(" WHERE EXISTS (SELECT 1 FROM rotated)");
+        out.push_sql(" AND f.family_id = t.family_id AND t.rotated_at IS NULL AND t.expires_at > ");
+        out.push_bind_param::<Timestamp, _>(&self.at)?;
+        out.push_sql(" AND f.revoked_at IS NULL AND f.client_id = ");
+        out.push_bind_param::<Text, _>(self.client_id)?;
+        out.push_sql(" AND f.expires_at > ");
+        out.push_bind_param::<Timestamp, _>(&self.at)?;
+        out.push_sql(" RETURNING ");
+        out.push_sql(FAMILY_COLUMNS);
+        out.push_sql(", LEAST(CASE WHEN f.offline THEN ");
+        out.push_bind_param::<Timestamp, _>(&self.offline_until)?;
+        out.push_sql(" ELSE ");
+        out.push_bind_param::<Timestamp, _>(&self.session_until)?;
+        out.push_sql(
+            " END, f.expires_at) AS next_expires_at), \
+             stored AS (INSERT INTO refresh_tokens (token_hash, family_id, created_at, expires_at) SELECT ",
+        );
+        out.push_bind_param::<Text, _>(self.new)?;
+        out.push_sql(", family_id, ");
+        out.push_bind_param::<Timestamp, _>(&self.at)?;
+        out.push_sql(", next_expires_at FROM rotated) SELECT ");
+        out.push_sql(&FAMILY_COLUMNS.replace("f.", ""));
+        out.push_sql(" FROM rotated");
         Ok(())
     }
 }
@@ -370,6 +479,24 @@ fn push_token_row<'b>(
     out.push_bind_param::<Timestamp, _>(created_at)?;
     out.push_sql(", ");
     out.push_bind_param::<Timestamp, _>(expires_at)
+}
+
+/// Undoes the rotation that replaced `old` with `new`, for a refresh
+/// refused after its token rotated (the account inactive, a client's
+/// policy, no key to sign with): `new`, never handed out, is deleted, and
+/// `old` is current again. Only if `new` is still there: `old` is made
+/// current again only by undoing its own rotation. Two statements: run in
+/// a transaction ([`crate::Db::write`]).
+pub fn undo_rotation(conn: &mut DbConnection, old: &TokenHash, new: &TokenHash) -> StoreResult<bool> {
+    let deleted =
+        diesel::delete(refresh_tokens::table.filter(refresh_tokens::token_hash.eq(new.as_str()))).execute(conn)?;
+    if deleted == 0 {
+        return Ok(false);
+    }
+    let restored = diesel::update(refresh_tokens::table.filter(refresh_tokens::token_hash.eq(old.as_str())))
+        .set(refresh_tokens::rotated_at.eq(None::<time::PrimitiveDateTime>))
+        .execute(conn)?;
+    Ok(restored == 1)
 }
 
 /// Revokes a family: none of its tokens is current any more.

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use tunnus_core::{Clock, SecretToken, SystemClock};
-use tunnus_store::refresh_tokens::{self, RefreshRecord, RefreshTokenWriter, TokenWrite};
+use tunnus_store::refresh_tokens::{self, RefreshRecord, RefreshTokenWriter, Rotation, TokenWrite};
 use tunnus_store::{Db, StoreErrorKind, testing};
 
 use crate::both_backends;
@@ -23,12 +23,25 @@ async fn first_token(db: &Db) -> (SecretToken, RefreshRecord) {
     (token, record)
 }
 
-/// Rotates `old` to a new token; returns the new token if this rotation won.
+/// A rotation of `old` by `client` now, whose next token ends when
+/// `record`'s does (session-bound) or a day later (offline).
+fn rotation_of(old: &SecretToken, client: &str, record: &RefreshRecord) -> Rotation {
+    Rotation {
+        old: old.hash(),
+        client_id: client.to_owned(),
+        at: SystemClock.now(),
+        session_until: record.expires_at,
+        offline_until: record.expires_at + time::Duration::days(1),
+    }
+}
+
+/// Rotates `old` to a new token as `record`'s client; returns the new
+/// token if this rotation won.
 async fn rotate(writer: &RefreshTokenWriter, old: &SecretToken, record: &RefreshRecord) -> Option<SecretToken> {
     let new = SecretToken::generate(&mut rand::rng());
-    let record = RefreshRecord { created_at: SystemClock.now(), ..record.clone() };
-    let won = writer.store(TokenWrite::rotation(old.hash(), new.hash(), record)).await.unwrap();
-    won.then_some(new)
+    let rotation = rotation_of(old, &record.client_id, record);
+    let won = writer.store(TokenWrite::rotation(rotation, new.hash())).await.unwrap();
+    won.map(|_| new)
 }
 
 async fn rotation_stores_the_new_token_and_marks_the_old(db: Db) {
@@ -69,6 +82,84 @@ async fn rotation_stores_the_new_token_and_marks_the_old(db: Db) {
     assert!(rotate(&writer, &stranger, &record).await.is_none());
 }
 both_backends!(rotation_stores_the_new_token_and_marks_the_old, super::rotation_stores_the_new_token_and_marks_the_old);
+
+/// A rotation reads the grant back as it stores the next token, so a
+/// refresh needs no read before it; and it rotates only a token that is
+/// current and the presenting client's. Tried: another client's
+/// rotation, an expired token, a family past its end; then the right one,
+/// session-bound and offline (the next token's end: the session's or the
+/// offline sliding end, never past the family's), and an undone rotation.
+async fn a_rotation_reads_the_grant_back_and_refuses_what_is_not_current(db: Db) {
+    let (first, record) = first_token(&db).await;
+    let writer = RefreshTokenWriter::start(&db).unwrap();
+    let try_rotate = |rotation: Rotation| {
+        let (writer, new) = (writer.clone(), SecretToken::generate(&mut rand::rng()));
+        async move { writer.store(TokenWrite::rotation(rotation, new.hash())).await.unwrap().map(|r| (new, r)) }
+    };
+    assert!(try_rotate(rotation_of(&first, "warehouse", &record)).await.is_none(), "another client's");
+    let late =
+        Rotation { at: record.expires_at + time::Duration::seconds(1), ..rotation_of(&first, "campus", &record) };
+    assert!(try_rotate(late).await.is_none(), "an expired token");
+    let h = first.hash();
+    let still = db.read(move |c| refresh_tokens::find(c, &h)).await.unwrap().unwrap();
+    assert!(still.rotated_at.is_none(), "refused rotations leave the token current");
+
+    let (second, next) = try_rotate(rotation_of(&first, "campus", &record)).await.expect("a current token");
+    assert_eq!((next.family_id.as_str(), next.client_id.as_str()), ("family-1", "campus"));
+    assert_eq!((next.user_id.as_str(), next.scopes.as_str()), (record.user_id.as_str(), "openid"));
+    assert_eq!((next.sid.as_deref(), next.offline, next.amr.as_str()), (Some("sid-1"), false, "[\"pwd\"]"));
+    assert_eq!(next.auth_time.unix_timestamp(), record.auth_time.unix_timestamp());
+    assert_eq!(next.family_expires_at.unix_timestamp(), record.family_expires_at.unix_timestamp());
+    assert_eq!(next.expires_at.unix_timestamp(), record.expires_at.unix_timestamp(), "the session-bound end");
+    let h = second.hash();
+    let stored = db.read(move |c| refresh_tokens::find(c, &h)).await.unwrap().unwrap();
+    assert_eq!(stored.expires_at, next.expires_at, "what was read back is what is stored");
+    assert_eq!(stored.created_at, next.created_at);
+
+    // An offline family: the offline end, cut at the family's own end.
+    let offline = SecretToken::generate(&mut rand::rng());
+    let offline_record =
+        RefreshRecord { offline: true, sid: None, ..testing::refresh_record(&record.user_id, "campus", "family-9") };
+    let (h, stored) = (offline.hash(), offline_record.clone());
+    db.write(move |c| refresh_tokens::insert(c, &h, &stored)).await.unwrap();
+    let (offline_next, next) = try_rotate(rotation_of(&offline, "campus", &offline_record)).await.unwrap();
+    assert!(next.offline);
+    assert_eq!(
+        next.expires_at.unix_timestamp(),
+        offline_record.family_expires_at.unix_timestamp(),
+        "a day past the token's end is past the family's: the family's end"
+    );
+
+    // A refresh refused after its rotation undoes it: the next token goes,
+    // the old one is current again; once only.
+    let undo = |old: &SecretToken, new: &SecretToken| {
+        let (old, new, db) = (old.hash(), new.hash(), db.clone());
+        async move { db.write(move |c| refresh_tokens::undo_rotation(c, &old, &new)).await.unwrap() }
+    };
+    assert!(undo(&offline, &offline_next).await);
+    let (h, n) = (offline.hash(), offline_next.hash());
+    assert!(db.read(move |c| refresh_tokens::find(c, &h)).await.unwrap().unwrap().rotated_at.is_none());
+    assert!(db.read(move |c| refresh_tokens::find(c, &n)).await.unwrap().is_none());
+    assert!(!undo(&offline, &offline_next).await, "nothing left to undo");
+    assert!(!undo(&first, &SecretToken::generate(&mut rand::rng())).await, "not another rotation's old token");
+    let h = first.hash();
+    assert!(db.read(move |c| refresh_tokens::find(c, &h)).await.unwrap().unwrap().rotated_at.is_some());
+
+    // A family past its end: the token does not rotate, though it has not expired.
+    let ended = SecretToken::generate(&mut rand::rng());
+    let now = SystemClock.now();
+    let ended_record = RefreshRecord {
+        family_expires_at: now - time::Duration::seconds(1),
+        ..testing::refresh_record(&record.user_id, "campus", "family-8")
+    };
+    let (h, stored) = (ended.hash(), ended_record.clone());
+    db.write(move |c| refresh_tokens::insert(c, &h, &stored)).await.unwrap();
+    assert!(try_rotate(rotation_of(&ended, "campus", &ended_record)).await.is_none(), "a family past its end");
+}
+both_backends!(
+    a_rotation_reads_the_grant_back_and_refuses_what_is_not_current,
+    super::a_rotation_reads_the_grant_back_and_refuses_what_is_not_current
+);
 
 /// Sixteen rotations of one token at once, over two writers (as from two
 /// replicas; on PostgreSQL each writer puts the rotations waiting together
@@ -112,7 +203,7 @@ async fn a_refused_write_fails_alone(db: Db) {
             let e = outcome.as_ref().expect_err("a token of nobody is refused");
             assert_ne!(e.kind(), StoreErrorKind::Unavailable, "refused, not a lost connection: {e}");
         } else {
-            assert!(matches!(outcome, Ok(true)), "write {i}: {outcome:?}");
+            assert!(matches!(outcome, Ok(Some(_))), "write {i}: {outcome:?}");
         }
     }
     let stored = db
@@ -143,7 +234,7 @@ async fn gone_families_end_their_tokens_and_the_cleanup_deletes_expired_ones(db:
     let leaver = testing::person_and_client(&db, "leaver@example.com", "warehouse");
     let leavers = SecretToken::generate(&mut rand::rng());
     let write = TokenWrite::first(leavers.hash(), testing::refresh_record(leaver.id.as_str(), "warehouse", "family-2"));
-    assert!(writer.store(write).await.unwrap());
+    assert!(writer.store(write).await.unwrap().is_some());
     let now = SystemClock.now();
     let expired = SecretToken::generate(&mut rand::rng());
     let old = RefreshRecord {
@@ -151,7 +242,7 @@ async fn gone_families_end_their_tokens_and_the_cleanup_deletes_expired_ones(db:
         family_expires_at: now - time::Duration::minutes(1),
         ..record(&kept.user_id, "family-3")
     };
-    assert!(writer.store(TokenWrite::first(expired.hash(), old)).await.unwrap());
+    assert!(writer.store(TokenWrite::first(expired.hash(), old)).await.unwrap().is_some());
 
     let gone = leaver.id.to_string();
     db.write(move |c| {
