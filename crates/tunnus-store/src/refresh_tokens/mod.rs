@@ -240,23 +240,13 @@ impl Rotation {
     /// The record of the token that replaces the rotated one, from its
     /// family's row.
     fn next_record(&self, family: FamilyRow) -> RefreshRecord {
-        let family_expires_at = from_db(family.expires_at);
         let until = if family.offline { self.offline_until } else { self.session_until };
-        RefreshRecord {
-            family_id: family.family_id,
-            client_id: family.client_id,
-            user_id: family.user_id,
-            scopes: family.scopes,
-            sid: family.sid,
-            offline: family.offline,
-            auth_time: from_db(family.auth_time),
-            amr: family.amr,
-            created_at: self.at,
-            expires_at: until.min(family_expires_at),
-            family_expires_at,
+        let next = TokenRow {
+            created_at: to_db(self.at),
+            expires_at: to_db(until.min(from_db(family.expires_at))),
             rotated_at: None,
-            revoked_at: None,
-        }
+        };
+        record(next, family)
     }
 }
 
