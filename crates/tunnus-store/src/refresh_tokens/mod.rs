@@ -11,14 +11,12 @@
 use diesel::prelude::*;
 use time::OffsetDateTime;
 use tunnus_core::TokenHash;
-use tunnus_core::user::User;
 
 use crate::DbConnection;
 use crate::db::on_backend;
 use crate::error::StoreResult;
-use crate::schema::{refresh_families, refresh_tokens, users};
+use crate::schema::{refresh_families, refresh_tokens};
 use crate::time_conv::{from_db, to_db};
-use crate::users::UserRow;
 
 /// For a statement written by hand with a fixed text: gives `$query` a
 /// static query id, so that diesel prepares it once per connection and
@@ -137,26 +135,18 @@ fn insert_token(conn: &mut DbConnection, hash: &TokenHash, r: &RefreshRecord) ->
 /// A token with its family. A token whose family is gone (its person or
 /// client deleted) is no token.
 pub fn find(conn: &mut DbConnection, hash: &TokenHash) -> StoreResult<Option<RefreshRecord>> {
-    let row: Option<(TokenRow, FamilyRow)> = on_backend!(conn, |c| refresh_tokens::table
+    Ok(token_and_family(conn, hash)?.map(|(token, family)| record(token, family)))
+}
+
+/// The rows of the token `hash` and of its family: the statement of
+/// [`find`], which the SQLite rotation reads its family with too.
+fn token_and_family(conn: &mut DbConnection, hash: &TokenHash) -> StoreResult<Option<(TokenRow, FamilyRow)>> {
+    Ok(on_backend!(conn, |c| refresh_tokens::table
         .inner_join(refresh_families::table)
         .filter(refresh_tokens::token_hash.eq(hash.as_str()))
         .select((TokenRow::as_select(), FamilyRow::as_select()))
         .get_result(c)
-        .optional())?;
-    Ok(row.map(|(token, family)| record(token, family)))
-}
-
-/// A token and the person it was issued to, in one statement (a refresh
-/// reads both). A person's families go when the person goes, so a token
-/// without its person is no token.
-pub fn find_with_user(conn: &mut DbConnection, hash: &TokenHash) -> StoreResult<Option<(RefreshRecord, User)>> {
-    let row: Option<(TokenRow, FamilyRow, UserRow)> = on_backend!(conn, |c| refresh_tokens::table
-        .inner_join(refresh_families::table.inner_join(users::table))
-        .filter(refresh_tokens::token_hash.eq(hash.as_str()))
-        .select((TokenRow::as_select(), FamilyRow::as_select(), UserRow::as_select()))
-        .get_result(c)
-        .optional())?;
-    row.map(|(token, family, user)| Ok((record(token, family), User::try_from(user)?))).transpose()
+        .optional())?)
 }
 
 /// Marks the token `hash` rotated (at `at`) if it is still current and
@@ -311,7 +301,7 @@ impl TokenWrite {
                 if !mark_rotated(conn, &rotation.old, &rotation.client_id, rotation.at)? {
                     return Ok(None);
                 }
-                let Some(family) = family_of(conn, &rotation.old)? else {
+                let Some((_, family)) = token_and_family(conn, &rotation.old)? else {
                     return Err(crate::StoreError::corrupt("a token marked rotated has no family"));
                 };
                 let next = rotation.next_record(family);
@@ -320,16 +310,6 @@ impl TokenWrite {
             }
         }
     }
-}
-
-/// The family of the token `hash`.
-fn family_of(conn: &mut DbConnection, hash: &TokenHash) -> StoreResult<Option<FamilyRow>> {
-    Ok(on_backend!(conn, |c| refresh_tokens::table
-        .inner_join(refresh_families::table)
-        .filter(refresh_tokens::token_hash.eq(hash.as_str()))
-        .select(FamilyRow::as_select())
-        .get_result(c)
-        .optional())?)
 }
 
 /// A new family and its first token as one PostgreSQL statement, so that a

@@ -53,7 +53,9 @@ async fn rotation_stores_the_new_token_and_marks_the_old(db: Db) {
     let old = db.read(move |c| refresh_tokens::find(c, &h)).await.unwrap().unwrap();
     assert!(old.rotated_at.is_some(), "the old token is marked rotated");
     let h = second.hash();
-    let (new, person) = db.read(move |c| refresh_tokens::find_with_user(c, &h)).await.unwrap().unwrap();
+    let new = db.read(move |c| refresh_tokens::find(c, &h)).await.unwrap().unwrap();
+    let owner = tunnus_core::UserId::from_stored(new.user_id.clone());
+    let person = db.read(move |c| tunnus_store::users::find_by_id(c, &owner)).await.unwrap().unwrap();
     assert_eq!(new.family_id, "family-1");
     assert_eq!(new.sid.as_deref(), Some("sid-1"));
     assert_eq!(new.amr, "[\"pwd\"]");
