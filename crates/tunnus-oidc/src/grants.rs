@@ -162,10 +162,10 @@ impl Provider {
     /// it (with PostgreSQL, that read cost more than the batched writes:
     /// docs/performance.md, "2026-12-06 (final run)"). A token that does not
     /// rotate is read to say why, and a reuse revokes its family. The
-    /// checks that need more than the family — the session, the account,
-    /// the client's policies, a key to sign with — come after; a refresh
-    /// they refuse undoes its rotation, so a refused refresh uses nothing
-    /// up. A wider scope is checked before, as it needs no write to tell.
+    /// checks that need the family — the scope asked, the session, the
+    /// account, the client's policies, a key to sign with — come after; a
+    /// refresh they refuse undoes its rotation, so a refused refresh uses
+    /// nothing up.
     async fn refresh(&self, client: &Client, params: &Params) -> OAuthResult<TokenResponse> {
         let presented = params.require("refresh_token")?;
         let token =
@@ -175,15 +175,9 @@ impl Provider {
             .get("scope")
             .map(|s| Scopes::parse(s).map_err(|_| OAuthError::new(ErrorCode::InvalidScope, "scope is malformed")))
             .transpose()?;
-        if let Some(asked) = &asked
-            && let Some(record) = self.refresh_record(&hash).await?
-            && record.client_id == client.id.as_str()
-            && widens(asked, &record.scopes)
-        {
-            return Err(OAuthError::new(ErrorCode::InvalidScope, "a refresh cannot widen the scope"));
-        }
         let (now, s) = (self.clock.now(), &self.settings);
         let next = SecretToken::generate_ordered(&mut rand::rng(), now);
+        let next_hash = next.hash();
         let rotation = Rotation {
             old: hash.clone(),
             client_id: client.id.to_string(),
@@ -191,10 +185,10 @@ impl Provider {
             session_until: now + s.session_refresh_sliding,
             offline_until: now + s.offline_refresh_sliding,
         };
-        let Some(record) = self.refresh_tokens.store(TokenWrite::rotation(rotation, next.hash())).await? else {
+        let Some(record) = self.refresh_tokens.store(TokenWrite::rotation(rotation, next_hash.clone())).await? else {
             return Err(self.refresh_refused(client, &hash, now).await?);
         };
-        let (next_hash, answer) = (next.hash(), self.refreshed(client, asked, record, next).await);
+        let answer = self.refreshed(client, asked, record, next).await;
         if answer.is_err() {
             let undone = self.db.write(move |c| refresh_tokens::undo_rotation(c, &hash, &next_hash)).await;
             if !matches!(undone, Ok(true)) {
@@ -205,9 +199,9 @@ impl Provider {
     }
 
     /// The answer to a refresh whose token rotated to `next`, with the
-    /// grant as `record` (the next token's): refused if its session ended,
-    /// the account is not active or the client's policies turn the person
-    /// away now.
+    /// grant as `record` (the next token's): refused if it asks a scope the
+    /// grant does not hold, its session ended, the account is not active or
+    /// the client's policies turn the person away now.
     async fn refreshed(
         &self,
         client: &Client,
@@ -224,11 +218,10 @@ impl Provider {
                 return Err(OAuthError::invalid_grant("the sign-in session has ended"));
             }
         }
+        let granted = Scopes::parse(&record.scopes).unwrap_or_default();
         let scopes = match asked {
-            None => Scopes::parse(&record.scopes).unwrap_or_default(),
-            Some(asked) if !widens(&asked, &record.scopes) => asked,
-            // The family's scopes never change; only a token read from
-            // another client's family skipped the check above.
+            None => granted,
+            Some(asked) if asked.is_subset(&granted) => asked,
             Some(_) => return Err(OAuthError::new(ErrorCode::InvalidScope, "a refresh cannot widen the scope")),
         };
         let person = self.person(&UserId::from_stored(record.user_id.clone()), false).await?;
@@ -451,9 +444,4 @@ impl Provider {
             scope: scopes.to_param(),
         })
     }
-}
-
-/// Whether `asked` holds a scope the grant (`granted`, space-separated) does not.
-fn widens(asked: &Scopes, granted: &str) -> bool {
-    !asked.is_subset(&Scopes::parse(granted).unwrap_or_default())
 }

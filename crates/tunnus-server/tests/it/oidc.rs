@@ -443,6 +443,37 @@ async fn a_refresh_that_cannot_sign_keeps_its_token() {
     assert_ne!(renewed.refresh_token().unwrap().secret(), &refresh);
 }
 
+/// A refresh may narrow the scope of its grant, never widen it. Tried: a
+/// scope the grant does not hold (refused with `invalid_scope`, and the
+/// token still works: the refusal undid its rotation), then a narrower one
+/// with the same token.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refresh_narrows_its_scope_and_a_wider_one_uses_nothing_up() {
+    let app = TestApp::start(Backend::Sqlite, |_| {}).await.unwrap();
+    verified_account(&app, "narrow@example.com").await;
+    let secret = add(&app, spec("campus", CAMPUS)).await;
+    let campus = Rp::new(&app, "campus", secret.clone(), CAMPUS).await;
+    let b = app.browser();
+    let started = campus.start(&["openid", "email"]);
+    let back = sign_in_at(&app.url, &b, &location(&authorize(&b, &started.url).await), "narrow@example.com").await;
+    let (token, _) = campus.exchange(&code_from(&back, &started, &app.url), started).await;
+    let refresh = token.refresh_token().unwrap().secret().clone();
+    let post = |scope: &'static str| {
+        let (b, url, refresh, secret) = (&b, format!("{}/token", app.url), refresh.clone(), secret.clone());
+        async move {
+            let fields = [("grant_type", "refresh_token"), ("refresh_token", refresh.as_str()), ("scope", scope)];
+            form_post(b, &url, &fields, Some(("campus", secret.as_deref().unwrap()))).await
+        }
+    };
+
+    let (status, body, _) = post("openid email profile").await;
+    assert_eq!((status, body["error"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_scope")), "{body}");
+    let (status, body, _) = post("openid").await;
+    assert_eq!(status, StatusCode::OK, "the wider ask used nothing up: {body}");
+    assert_eq!(body["scope"].as_str(), Some("openid"), "{body}");
+    assert!(body["refresh_token"].as_str().is_some_and(|next| next != refresh), "{body}");
+}
+
 /// Non-first-party clients ask for consent once; a refusal is access_denied.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn consent_is_asked_remembered_and_refusable() {
